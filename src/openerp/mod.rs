@@ -1,0 +1,1 @@
+//! OpenERP side: the external-API client, value quirks and field profiles.

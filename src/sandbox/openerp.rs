@@ -1,0 +1,1 @@
+//! Emulated Odoo 17 external API.

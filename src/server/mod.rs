@@ -1,0 +1,1 @@
+//! The connector XML-RPC server.
