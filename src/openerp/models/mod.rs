@@ -1,0 +1,1 @@
+//! Typed access to the OpenERP records the sync jobs need.
