@@ -203,7 +203,9 @@ impl Error {
     /// Turns a failure of a call that is not safe to repeat into [`ErrorKind::Uncertain`] when
     /// the request may have reached the server (transport failures); other errors are kept.
     pub fn into_uncertain(mut self) -> Self {
-        if matches!(self.inner.kind, ErrorKind::Transport | ErrorKind::Decode) && self.inner.transient {
+        if matches!(self.inner.kind, ErrorKind::Transport | ErrorKind::Decode)
+            && self.inner.transient
+        {
             self.inner.message = format!(
                 "{}; the call may have been committed, check before repeating it",
                 self.inner.message
@@ -226,8 +228,13 @@ impl fmt::Display for Error {
         if let (Some(model), Some(method)) = (&self.inner.model, &self.inner.method) {
             write!(f, "{model}.{method}")?;
             if !self.inner.ids.is_empty() {
-                let shown: Vec<String> = self.inner.ids.iter().take(10).map(i64::to_string).collect();
-                let more = if self.inner.ids.len() > 10 { ", …" } else { "" };
+                let shown: Vec<String> =
+                    self.inner.ids.iter().take(10).map(i64::to_string).collect();
+                let more = if self.inner.ids.len() > 10 {
+                    ", …"
+                } else {
+                    ""
+                };
                 write!(f, " (ids {}{more})", shown.join(", "))?;
             }
             f.write_str(": ")?;

@@ -160,6 +160,15 @@ pub enum ProductKind {
     Other(String),
 }
 
+/// Which `account.move.line` records are an invoice's product lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvoiceLineFilter {
+    /// 16+: `display_type = 'product'` (from the Odoo 16 source; not in protocols.md).
+    DisplayTypeProduct,
+    /// 13–15: `exclude_from_invoice_tab = False` (from the Odoo 13–15 source).
+    NotExcludedFromInvoiceTab,
+}
+
 /// Models and fields of one Odoo version, by logical name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
@@ -183,6 +192,8 @@ pub struct Profile {
     pub invoice_type_field: &'static str,
     /// State of a posted invoice.
     pub invoice_posted_state: &'static str,
+    /// How product lines of an invoice are told apart from tax and receivable lines.
+    pub invoice_product_lines: InvoiceLineFilter,
     /// Integer customer flag of `res.partner` (`customer_rank` 13+; > 0 means customer).
     pub customer_rank_field: &'static str,
     /// `product.product.free_qty` exists (13+).
@@ -264,6 +275,11 @@ impl Profile {
             invoice_model: "account.move",
             invoice_type_field: if major == 13 { "type" } else { "move_type" },
             invoice_posted_state: "posted",
+            invoice_product_lines: if major >= 16 {
+                InvoiceLineFilter::DisplayTypeProduct
+            } else {
+                InvoiceLineFilter::NotExcludedFromInvoiceTab
+            },
             customer_rank_field: "customer_rank",
             has_free_qty: true,
             sale_state_done: major <= 16,
