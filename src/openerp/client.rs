@@ -338,7 +338,8 @@ impl OpenErpClient {
         self.call(req).await
     }
 
-    /// Sends one request (see [`Request`]).
+    /// Sends one request (see [`Request`]). The first call detects the version (refusing
+    /// unsupported ones) and logs in.
     pub async fn call(&self, req: Request) -> Result<Value, Error> {
         let Request {
             model,
@@ -350,6 +351,8 @@ impl OpenErpClient {
             idempotent,
         } = req;
         let fail = |e: Error| e.with_call(&model, &method).with_ids(&ids);
+        // Version first: an unsupported server is refused before any object call.
+        self.profile().await?;
         let uid = self.authenticate().await?;
         let idempotent = idempotent.unwrap_or_else(|| READ_METHODS.contains(&method.as_str()));
         let ctx = context.unwrap_or_else(|| self.inner.context.clone());
