@@ -583,6 +583,40 @@ mod tests {
     }
 
     #[test]
+    fn client_futures_are_send_so_jobs_can_be_spawned() {
+        fn send<T: Send>(_: &T) {}
+        let ep = OpenErpEndpoint {
+            url: "http://127.0.0.1:9".into(),
+            db: "db".into(),
+            user: "u".into(),
+            password: Secret::new("p"),
+            connect_timeout: Duration::from_secs(1),
+            timeout: Duration::from_secs(1),
+            retries: 1,
+            page_size: 10,
+        };
+        let c = OpenErpClient::new(&ep).unwrap();
+        let ctx = c.context();
+        send(&c.call(Request::new("res.partner", "search")));
+        send(&c.read_products(&[1], &ctx));
+        send(&c.product_pages(&super::super::wire::Domain::new(), &ctx));
+        let mut pages = c.pages(
+            "res.partner",
+            &super::super::wire::Domain::new(),
+            &["name"],
+            &ctx,
+        );
+        send(&pages.next_page());
+        send(&c.backend_settings("shop", &ctx));
+        send(&c.read_price_book(1, &ctx));
+        send(&c.confirm_order(1, None, &ctx));
+        send(&c.order_pickings(1, true, &ctx));
+        send(&c.unlink("res.partner", &[1], &ctx));
+        fn sync<T: Send + Sync + Clone>(_: &T) {}
+        sync(&c);
+    }
+
+    #[test]
     fn request_builder_puts_ids_first() {
         let r = Request::new("sale.order", "action_confirm")
             .arg(int(9))
