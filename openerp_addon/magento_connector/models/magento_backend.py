@@ -235,6 +235,8 @@ class MagentoBackend(models.Model):
     def action_check_connection(self):
         self.ensure_one()
         version = self._call("version")
+        if not isinstance(version, dict):
+            version = {}
         answer = self._call("check", self.name)
         vals = self.env["magento.check.result"]._values_from_answer(self, answer)
         vals["server_version"] = _(

@@ -137,12 +137,14 @@ class MagentoRun(models.TransientModel):
         ]
 
     @api.model
-    def _from_server(self, backend, run_number, with_report=True, data=None):
+    def _from_server(self, backend, run_number, with_report=True, data=None, viewer=None):
         """A run record filled from the server (``data``: a ``runs.list`` entry, to skip ``runs.get``)."""
         if data is None:
             data = backend._call("run_get", run_number)
         vals = self._values_from_server(data)
         vals["backend_id"] = backend.id
+        if viewer is not None:
+            vals["viewer_id"] = viewer.id
         if with_report:
             total, records = backend._call("run_report_all", run_number)
             vals["report_total"] = _int(total)
@@ -155,7 +157,8 @@ class MagentoRun(models.TransientModel):
             total, records = run.backend_id._call("run_report_all", run.run_number)
             vals = self._values_from_server(data)
             vals["report_total"] = _int(total)
-            vals["record_ids"] = [(5, 0, 0)] + [(0, 0, v) for v in self._record_values(records)]
+            vals["record_ids"] = [(0, 0, v) for v in self._record_values(records)]
+            run.record_ids.unlink()
             run.write(vals)
 
     # ------------------------------------------------------------------ actions
@@ -281,9 +284,8 @@ class MagentoRunViewer(models.TransientModel):
             )
             viewer.run_ids.unlink()
             for data in answer or []:
-                if isinstance(data, dict):
-                    run = Run._from_server(viewer.backend_id, data.get("id"), with_report=False, data=data)
-                    run.viewer_id = viewer
+                if isinstance(data, dict) and isinstance(data.get("id"), int):
+                    Run._from_server(viewer.backend_id, data["id"], with_report=False, data=data, viewer=viewer)
 
     def action_refresh(self):
         """Button: reads the list again (runs in progress move on)."""
