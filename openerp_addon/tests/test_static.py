@@ -184,6 +184,28 @@ def test_every_model_has_a_description():
     assert missing == []
 
 
+#: Attributes of Odoo 17's ``BaseModel`` a field must not shadow (``mapped``, ``filtered``...).
+BASE_MODEL_ATTRIBUTES = {
+    "browse", "check_access_rights", "check_access_rule", "concat", "copy", "copy_data", "create",
+    "default_get", "ensure_one", "env", "exists", "fields_get", "filtered", "filtered_domain",
+    "flush_model", "flush_recordset", "get_metadata", "grouped", "ids", "invalidate_model",
+    "invalidate_recordset", "mapped", "modified", "name_create", "name_search", "new", "pool",
+    "read", "read_group", "search", "search_count", "search_fetch", "search_read", "sorted",
+    "sudo", "union", "unlink", "update", "user_has_groups", "web_read", "web_save", "with_company",
+    "with_context", "with_env", "with_prefetch", "with_user", "write",
+}
+
+
+def test_no_field_shadows_an_orm_method():
+    clashes = [
+        "%s.%s" % (model.name, name)
+        for model in MODELS.values()
+        for name in model.fields
+        if name in BASE_MODEL_ATTRIBUTES or name.startswith("_")
+    ]
+    assert clashes == []
+
+
 def test_models_call_only_client_methods_that_exist():
     client_methods = class_methods(ADDON_DIR / "connector_client.py", "ConnectorClient")
     helpers = {"_call", "_run_job", "_start_run", "_try_start", "_cron_start"}

@@ -41,6 +41,7 @@ def _testing():
 
 def _send_in_thread(dbname, request_ids):
     """Sends requests with a cursor of its own, after the saving transaction was committed."""
+    threading.current_thread().dbname = dbname
     try:
         with Registry(dbname).cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
@@ -72,7 +73,7 @@ class MagentoExportRequest(models.Model):
         for request in self:
             record = None
             if request.model and request.res_id:
-                record = self.env[request.model].browse(request.res_id).exists()
+                record = self.env[request.model].sudo().browse(request.res_id).exists()
             request.display_name = record.display_name if record else "%s #%s" % (request.model, request.res_id)
 
     # ------------------------------------------------------------------ enqueue
@@ -161,14 +162,17 @@ class MagentoExportRequest(models.Model):
         refuses, the request stays ``pending`` with the reason and is retried later. ``commit``
         commits after each group (crons and background threads only).
         """
-        requests = self.sudo()._lock_pending()
+        requests = self.sudo().filtered(lambda r: r.state == "pending")
         groups = {}
         for request in requests:
             groups.setdefault((request.backend_id, request.model), requests.browse())
             groups[(request.backend_id, request.model)] |= request
         sent = 0
         for (backend, model), group in groups.items():
-            sent += group._send_group(backend, model)
+            # Locked until the commit below: a cron and a background thread never send the same request.
+            group = group._lock_pending()
+            if group:
+                sent += group._send_group(backend, model)
             if commit:
                 self.env.cr.commit()
         return sent

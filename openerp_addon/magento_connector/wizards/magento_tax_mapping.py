@@ -63,7 +63,7 @@ class MagentoTaxMapping(models.TransientModel):
                     "tax_name": entry.get("tax_name") or tax.name or False,
                     "amount": str(entry["amount"]) if entry.get("amount") is not None else False,
                     "price_include": bool(entry.get("price_include")),
-                    "mapped": mapped,
+                    "is_mapped": mapped,
                     "current_class_id": current.id if current else False,
                     "proposed_class_id": proposed.id if proposed else False,
                     "chosen_class_id": (current or proposed).id if (current or proposed) else False,
@@ -113,7 +113,7 @@ class MagentoTaxMappingLine(models.TransientModel):
     tax_name = fields.Char(string="Tax Name")
     amount = fields.Char(string="Rate")
     price_include = fields.Boolean(string="Included in Price")
-    mapped = fields.Boolean()
+    is_mapped = fields.Boolean(string="Mapped")
     current_class_id = fields.Many2one("magento.tax.class", string="Current Class")
     proposed_class_id = fields.Many2one("magento.tax.class", string="Proposed Class")
     chosen_class_id = fields.Many2one("magento.tax.class", string="Magento Class")
