@@ -217,6 +217,16 @@ class _SafeTransport(xmlrpc.client.SafeTransport):
         return conn
 
 
+def _expect_struct(answer, method):
+    """``answer`` when it is a struct; a :class:`BadResponse` otherwise."""
+    if not isinstance(answer, dict):
+        raise BadResponse(
+            "The connector server answered %s with %s instead of a struct: it does not speak "
+            "protocol %d." % (method, type(answer).__name__, PROTOCOL_VERSION)
+        )
+    return answer
+
+
 def _options(**values):
     """An options struct without the unset (None) entries: ``<nil/>`` is never sent."""
     return {key: value for key, value in values.items() if value is not None}
@@ -485,7 +495,7 @@ class ConnectorClient:
         """
         deadline = time.monotonic() + timeout
         while True:
-            run = self.run_get(run_id)
+            run = _expect_struct(self.run_get(run_id), "runs.get")
             if run.get("state") in FINAL_STATES:
                 return run
             remaining = deadline - time.monotonic()
@@ -506,9 +516,12 @@ class ConnectorClient:
         total = 0
         offset = 0
         while len(records) < max_records:
-            answer = self.run_report(run_id, outcome=outcome, offset=offset, limit=min(page, max_records - len(records)))
-            total = answer.get("total", 0)
-            batch = answer.get("records") or []
+            answer = _expect_struct(
+                self.run_report(run_id, outcome=outcome, offset=offset, limit=min(page, max_records - len(records))),
+                "runs.report",
+            )
+            total = answer.get("total") if isinstance(answer.get("total"), int) else 0
+            batch = answer.get("records") if isinstance(answer.get("records"), list) else []
             records.extend(batch)
             offset += len(batch)
             if not batch or offset >= total:

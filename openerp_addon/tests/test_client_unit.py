@@ -377,3 +377,14 @@ def test_run_report_all_stops_at_max_records(fake):
 )
 def test_parse_datetime(value, expected):
     assert cc.parse_datetime(value) == expected
+
+
+def test_an_answer_of_the_wrong_shape_is_a_bad_response(fake):
+    fake.handlers["runs.get"] = lambda run_id: "done"
+    fake.handlers["runs.report"] = lambda run_id, options: ["not", "a", "struct"]
+    client = client_for(fake)
+    with pytest.raises(cc.BadResponse) as err:
+        client.wait_for_run(1, timeout=1, poll=0.01)
+    assert "answered runs.get with str instead of a struct" in str(err.value)
+    with pytest.raises(cc.BadResponse):
+        client.run_report_all(1)

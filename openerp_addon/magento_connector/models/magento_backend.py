@@ -10,6 +10,7 @@ from ..connector_client import (
     ACTIVE_STATES,
     METHODS,
     PROTOCOL_VERSION,
+    BadResponse,
     ConnectorClient,
     ConnectorError,
     RunTimeout,
@@ -174,9 +175,18 @@ class MagentoBackend(models.Model):
         client = self._connector_client()
         if selection:
             latest = client.runs_list(backend=self.name, kind=JOB_KINDS[job], limit=1)
-            if latest and latest[0].get("state") in ACTIVE_STATES:
+            if (
+                isinstance(latest, list)
+                and latest
+                and isinstance(latest[0], dict)
+                and latest[0].get("state") in ACTIVE_STATES
+                and isinstance(latest[0].get("id"), int)
+            ):
                 return latest[0]["id"], True
-        return getattr(client, job)(self.name, **options), False
+        run_id = getattr(client, job)(self.name, **options)
+        if not isinstance(run_id, int):
+            raise BadResponse("The connector server answered %s without a run id." % job)
+        return run_id, False
 
     def _start_run(self, job, selection=False, **options):
         """Like ``_try_start``, with a ``UserError`` for the UI."""

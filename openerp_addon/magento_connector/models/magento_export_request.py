@@ -26,8 +26,10 @@ JOBS = {"product.product": "export_products", "product.category": "export_catego
 #: Sent requests are deleted after this many days.
 KEEP_SENT_DAYS = 30
 
-#: Fields whose change alone does not make a record worth exporting.
+#: Fields whose change alone does not make a record worth exporting (chatter, activities, and
+#: the cost that every stock valuation rewrites).
 _IGNORED_FIELDS_PREFIXES = ("message_", "activity_", "website_message_")
+_IGNORED_FIELDS = {"standard_price", "priority", "color", "sequence"}
 
 
 def _testing():
@@ -83,7 +85,9 @@ class MagentoExportRequest(models.Model):
         """False when a write only touches chatter/activity fields."""
         if vals is None:
             return True
-        return any(not name.startswith(_IGNORED_FIELDS_PREFIXES) for name in vals)
+        return any(
+            not name.startswith(_IGNORED_FIELDS_PREFIXES) and name not in _IGNORED_FIELDS for name in vals
+        )
 
     @api.model
     def _enqueue(self, model, res_ids):

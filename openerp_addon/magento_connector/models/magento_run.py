@@ -7,6 +7,7 @@ into OpenERP tables.
 """
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from ..connector_client import OUTCOMES, parse_datetime
 
@@ -141,6 +142,8 @@ class MagentoRun(models.TransientModel):
         """A run record filled from the server (``data``: a ``runs.list`` entry, to skip ``runs.get``)."""
         if data is None:
             data = backend._call("run_get", run_number)
+        if not isinstance(data, dict):
+            raise UserError(_("The connector server sent no run for run %s.", run_number))
         vals = self._values_from_server(data)
         vals["backend_id"] = backend.id
         if viewer is not None:
@@ -154,6 +157,8 @@ class MagentoRun(models.TransientModel):
     def _refresh(self):
         for run in self:
             data = run.backend_id._call("run_get", run.run_number)
+            if not isinstance(data, dict):
+                raise UserError(_("The connector server sent no run for run %s.", run.run_number))
             total, records = run.backend_id._call("run_report_all", run.run_number)
             vals = self._values_from_server(data)
             vals["report_total"] = _int(total)
