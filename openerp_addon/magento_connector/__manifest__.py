@@ -1,0 +1,28 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+{
+    "name": "Magento Connector",
+    "summary": "Settings, buttons, reports and schedules of the magento-connector server",
+    "version": "17.0.1.0.0",
+    "category": "Sales/Sales",
+    "author": "magento-connector contributors",
+    "license": "AGPL-3",
+    "application": True,
+    "installable": True,
+    "depends": ["sale_management", "stock", "account"],
+    "data": [
+        "security/magento_security.xml",
+        "security/ir.model.access.csv",
+        "views/magento_backend_views.xml",
+        "views/magento_export_request_views.xml",
+        "views/magento_run_views.xml",
+        "views/magento_broken_order_views.xml",
+        "views/product_template_views.xml",
+        "views/product_category_views.xml",
+        "views/account_tax_views.xml",
+        "wizards/magento_check_result_views.xml",
+        "wizards/magento_tax_mapping_views.xml",
+        "wizards/magento_synchronize_views.xml",
+        "views/magento_menus.xml",
+        "data/ir_cron_data.xml",
+    ],
+}
