@@ -22,9 +22,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::borrow::Cow;
+
 use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -117,11 +122,15 @@ impl App {
     }
 
     /// The axum router: the endpoint on `/RPC2`, `/` and `/xmlrpc`, and `GET /health`.
+    ///
+    /// XML-RPC answers pass through [`scrub_secrets`], so not even a caller's own input (a
+    /// token sent as a method name, say) comes back with a configured secret in it.
     pub fn router(&self) -> Router {
         Router::new()
             .route("/RPC2", self.endpoint.route())
             .route("/", self.endpoint.route())
             .route("/xmlrpc", self.endpoint.route())
+            .layer(axum::middleware::from_fn_with_state(self.state.redactor.clone(), scrub_secrets))
             .route("/health", get(health))
     }
 
@@ -151,6 +160,30 @@ impl App {
         }
         tracing::info!("server stopped");
         Ok(())
+    }
+}
+
+/// Replaces configured secrets in a response body (faults may quote the caller's input).
+pub async fn scrub_secrets(State(redactor): State<Redactor>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if redactor.is_empty() {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!("cannot read a response body to scrub it: {e}");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    match redactor.scrub(&text) {
+        Cow::Borrowed(_) => Response::from_parts(parts, Body::from(bytes)),
+        Cow::Owned(clean) => {
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(clean))
+        }
     }
 }
 
