@@ -211,7 +211,8 @@ fn run_cli(cli: Cli, wiring: &dyn Wiring) -> Result<(), Failure> {
         }
         command => {
             let config = load_config(cli.config)?;
-            let default_level = if matches!(command, Command::Serve) { "info" } else { "warn" };
+            // Commands for people print their own results; their logs are for `-v` and `RUST_LOG`.
+            let default_level = if matches!(command, Command::Serve) { "info" } else { "off" };
             init_logging(log, default_level, &config.secrets())?;
             let config = Arc::new(config);
             runtime.block_on(async move {
