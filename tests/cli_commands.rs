@@ -245,3 +245,22 @@ except xmlrpc.client.Fault as f:
         db.prepare("SELECT state FROM runs").unwrap().query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap();
     assert!(states.iter().all(|s| s == "failed"), "the run recorded its end before the process left: {states:?}");
 }
+
+#[test]
+fn the_example_config_is_valid_and_documents_every_key() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("connector.example.toml");
+    let config = magento_connector::config::Config::load(&path, true, &|_| None).unwrap();
+    assert_eq!(config.backends.keys().collect::<Vec<_>>(), vec!["sandbox", "shop"]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let keys = [
+        "bind", "allow_non_loopback", "token", "max_body_bytes", "max_depth", "request_timeout_secs", "path", "sandbox", "url", "db",
+        "user", "password", "connect_timeout_secs", "timeout_secs", "retries", "page_size", "kind", "api_user", "api_key",
+        "concurrency", "batch_size", "multicall",
+    ];
+    for key in keys {
+        assert!(text.lines().any(|l| l.trim_start_matches("# ").starts_with(&format!("{key} ="))), "{key} is not documented");
+    }
+    for env in ["MAGENTO_CONNECTOR_TOKEN", "MAGENTO_CONNECTOR_SHOP_OPENERP_PASSWORD", "MAGENTO_CONNECTOR_SHOP_MAGENTO_API_KEY"] {
+        assert!(text.contains(env), "{env}");
+    }
+}
