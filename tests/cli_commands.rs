@@ -138,7 +138,8 @@ fn run_goes_through_the_run_manager_and_reports_honestly() {
     assert!(out.contains("run 1: categories on backend demo — failed (dry run)"), "{out}");
     // The run is in the state file, with its options.
     let db = rusqlite::Connection::open(dir.path().join("state/connector.sqlite3")).unwrap();
-    let (state, options): (String, String) = db.query_row("SELECT state, options FROM runs WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    let (state, options): (String, String) =
+        db.query_row("SELECT state, options FROM runs WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     assert_eq!(state, "failed");
     assert_eq!(serde_json::from_str::<serde_json::Value>(&options).unwrap()["ids"], serde_json::json!([3, 4]));
 
@@ -170,7 +171,10 @@ fn demo_prints_only_what_happened() {
     let o = run_in(dir.path(), &["demo"]);
     let out = text(&o.stdout);
     assert!(o.status.success(), "{out}\n{}", text(&o.stderr));
-    assert!(out.contains(&format!("ok        connector.version: version {}, protocol 1, backends [sandbox]", env!("CARGO_PKG_VERSION"))), "{out}");
+    assert!(
+        out.contains(&format!("ok        connector.version: version {}, protocol 1, backends [sandbox]", env!("CARGO_PKG_VERSION"))),
+        "{out}"
+    );
     assert!(out.contains("ok        token check: a call without the token is refused (fault 401"), "{out}");
     assert!(out.contains("--        catalog.export_products: run "), "{out}");
     assert!(out.contains("not available yet"), "{out}");
@@ -253,9 +257,28 @@ fn the_example_config_is_valid_and_documents_every_key() {
     assert_eq!(config.backends.keys().collect::<Vec<_>>(), vec!["sandbox", "shop"]);
     let text = std::fs::read_to_string(&path).unwrap();
     let keys = [
-        "bind", "allow_non_loopback", "token", "max_body_bytes", "max_depth", "request_timeout_secs", "path", "sandbox", "url", "db",
-        "user", "password", "connect_timeout_secs", "timeout_secs", "retries", "page_size", "kind", "api_user", "api_key",
-        "concurrency", "batch_size", "multicall",
+        "bind",
+        "allow_non_loopback",
+        "token",
+        "max_body_bytes",
+        "max_depth",
+        "request_timeout_secs",
+        "path",
+        "sandbox",
+        "url",
+        "db",
+        "user",
+        "password",
+        "connect_timeout_secs",
+        "timeout_secs",
+        "retries",
+        "page_size",
+        "kind",
+        "api_user",
+        "api_key",
+        "concurrency",
+        "batch_size",
+        "multicall",
     ];
     for key in keys {
         assert!(text.lines().any(|l| l.trim_start_matches("# ").starts_with(&format!("{key} ="))), "{key} is not documented");

@@ -7,8 +7,8 @@ mod server_support;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use magento_connector::rpc::value;
 use magento_connector::rpc::CallError;
+use magento_connector::rpc::value;
 use magento_connector::store::Store;
 use magento_connector::telemetry::{self, LogOptions, Redactor};
 use server_support::*;

@@ -5,6 +5,7 @@
 mod server_support;
 
 use std::process::Command;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -103,7 +104,8 @@ async fn protocol_faults_never_stop_the_server() {
         let f = post_raw(&srv.url, body, true).await.expect_err(what);
         assert_eq!(f.code, code, "{what}: {}", f.message);
         assert!(!f.message.contains("xxxxxxxxxx") && !f.message.contains("ENTITY"), "{what} echoes the request: {}", f.message);
-        let v = srv.client().call("connector.version", vec![]).await.unwrap_or_else(|e| panic!("server stopped answering after {what}: {e}"));
+        let v =
+            srv.client().call("connector.version", vec![]).await.unwrap_or_else(|e| panic!("server stopped answering after {what}: {e}"));
         assert_eq!(int_of(member(&v, "protocol")), 1);
     }
     let f = fault(srv.client().call("runs.get", vec![value::string("7")]).await);
@@ -189,7 +191,8 @@ async fn unknown_backends_are_404_and_unknown_options_are_refused_by_name() {
     let f = fault(c.call("catalog.export_products", vec![value::string("sandbox"), st(vec![("dryrun", value::boolean(true))])]).await);
     assert_eq!(f.code, -32602);
     assert!(f.message.contains("\"dryrun\""), "{}", f.message);
-    let f = fault(c.call("orders.reimport", vec![value::string("sandbox"), st(vec![("since", value::string("2026-01-01 00:00:00"))])]).await);
+    let f =
+        fault(c.call("orders.reimport", vec![value::string("sandbox"), st(vec![("since", value::string("2026-01-01 00:00:00"))])]).await);
     assert!(f.code == -32602 && f.message.contains("\"since\""), "{}", f.message);
     let f = fault(c.call("orders.import", vec![value::string("sandbox"), st(vec![("since", value::string("last tuesday"))])]).await);
     assert!(f.code == -32602 && f.message.contains("`since`"), "{}", f.message);
@@ -203,7 +206,12 @@ async fn a_run_started_twice_returns_the_same_run_id() {
     let srv = spawn(fake_services(&exec), Store::open_in_memory().unwrap(), settings(2)).await;
     let c = srv.client();
     let start = || async {
-        int_of(&srv.client().call("catalog.export_products", vec![value::string("sandbox"), st(vec![("dry_run", value::boolean(true))])]).await.unwrap())
+        int_of(
+            &srv.client()
+                .call("catalog.export_products", vec![value::string("sandbox"), st(vec![("dry_run", value::boolean(true))])])
+                .await
+                .unwrap(),
+        )
     };
     let ids = join_all(vec![start(), start(), start(), start(), start(), start()]).await;
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "concurrent starts gave {ids:?}");
@@ -251,7 +259,11 @@ async fn runs_get_list_report_follow_the_records() {
     let exec = FakeExecutor::new();
     let srv = spawn(fake_services(&exec), Store::open_in_memory().unwrap(), settings(2)).await;
     let c = srv.client();
-    let id = int_of(&c.call("catalog.export_categories", vec![value::string("sandbox"), st(vec![("ids", value::array([value::int(4)]))])]).await.unwrap());
+    let id = int_of(
+        &c.call("catalog.export_categories", vec![value::string("sandbox"), st(vec![("ids", value::array([value::int(4)]))])])
+            .await
+            .unwrap(),
+    );
     let run = wait_run(&c, id).await;
     assert_eq!(str_of(member(&run, "state")), "done");
     assert_eq!(str_of(member(&run, "kind")), "categories");
@@ -284,7 +296,8 @@ async fn runs_get_list_report_follow_the_records() {
     let Value::Array(page_records) = member(&page, "records") else { panic!() };
     assert_eq!((int_of(member(&page, "total")), page_records.len()), (3, 1));
     assert_eq!(str_of(member(&page_records[0], "ref")), "Root/Hats");
-    for bad in [st(vec![("outcome", value::string("exploded"))]), st(vec![("limit", value::int(5000))]), st(vec![("page", value::int(1))])] {
+    for bad in [st(vec![("outcome", value::string("exploded"))]), st(vec![("limit", value::int(5000))]), st(vec![("page", value::int(1))])]
+    {
         assert_eq!(fault(c.call("runs.report", vec![value::id(id), bad]).await).code, -32602);
     }
 
@@ -295,13 +308,22 @@ async fn runs_get_list_report_follow_the_records() {
     assert_eq!(all.iter().map(|r| int_of(member(r, "id"))).collect::<Vec<_>>(), vec![failing, id], "newest first");
     assert!(matches!(&all[0], Value::Struct(m) if !m.contains_key("messages")));
     let only = c.call("runs.list", vec![st(vec![("kind", value::string("categories")), ("state", value::string("done"))])]).await.unwrap();
-    assert_eq!(only, value::array([{
-        let Value::Array(a) = c.call("runs.list", vec![st(vec![("limit", value::int(1)), ("state", value::string("done"))])]).await.unwrap() else { panic!() };
-        a[0].clone()
-    }]));
+    assert_eq!(
+        only,
+        value::array([{
+            let Value::Array(a) =
+                c.call("runs.list", vec![st(vec![("limit", value::int(1)), ("state", value::string("done"))])]).await.unwrap()
+            else {
+                panic!()
+            };
+            a[0].clone()
+        }])
+    );
     let Value::Array(none) = c.call("runs.list", vec![st(vec![("backend", value::string("shop"))])]).await.unwrap() else { panic!() };
     assert!(none.is_empty());
-    for bad in [st(vec![("state", value::string("sleeping"))]), st(vec![("kind", value::string("cats"))]), st(vec![("limit", value::int(501))])] {
+    for bad in
+        [st(vec![("state", value::string("sleeping"))]), st(vec![("kind", value::string("cats"))]), st(vec![("limit", value::int(501))])]
+    {
         assert_eq!(fault(c.call("runs.list", vec![bad]).await).code, -32602);
     }
     assert_eq!(fault(c.call("runs.get", vec![value::int(999)]).await).code, 404);
@@ -448,7 +470,10 @@ async fn bindings_and_broken_orders_are_read_from_the_store() {
         .unwrap();
     let srv = spawn(fake_services(&exec), store, settings(2)).await;
     let c = srv.client();
-    let got = c.call("bindings.get", vec![value::string("sandbox"), value::string("product"), value::array([value::int(7), value::int(9)])]).await.unwrap();
+    let got = c
+        .call("bindings.get", vec![value::string("sandbox"), value::string("product"), value::array([value::int(7), value::int(9)])])
+        .await
+        .unwrap();
     let Value::Array(rows) = got else { panic!() };
     assert_eq!(rows.len(), 2);
     assert_eq!((int_of(member(&rows[0], "openerp_id")), str_of(member(&rows[0], "magento_id"))), (7, "101".into()));
@@ -457,7 +482,8 @@ async fn bindings_and_broken_orders_are_read_from_the_store() {
     assert!(value::parse_datetime(&str_of(member(&rows[0], "synced_at"))).is_some());
     let f = fault(c.call("bindings.get", vec![value::string("sandbox"), value::string("invoice"), value::array([])]).await);
     assert!(f.code == -32602 && f.message.contains("\"invoice\""));
-    let f = fault(c.call("bindings.get", vec![value::string("sandbox"), value::string("product"), value::array([value::string("7")])]).await);
+    let f =
+        fault(c.call("bindings.get", vec![value::string("sandbox"), value::string("product"), value::array([value::string("7")])]).await);
     assert_eq!(f.code, -32602);
 
     let broken = c.call("orders.list_broken", vec![value::string("sandbox")]).await.unwrap();
@@ -523,4 +549,39 @@ async fn shutdown_lets_a_running_run_record_its_state() {
     assert!(run.error.unwrap().contains("server shut down"));
     let (recorded, _) = store.runs().records(id, None, 0, 0).await.unwrap();
     assert_eq!(recorded, run.done, "records written before the shutdown are kept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_from_another_process_reaches_the_run_through_the_state_file() {
+    use magento_connector::server::jobs::{JobExecutor, JobKind, JobOptions};
+    use magento_connector::server::{RunContext, RunManager};
+    use magento_connector::telemetry::Redactor;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite3");
+    let exec = FakeExecutor::new();
+    // Two managers on two connections to one file stand for the CLI and the server.
+    let owner = RunManager::new(Store::open(&path).unwrap(), exec.clone() as Arc<dyn JobExecutor>, Redactor::default(), settings(1));
+    let other = RunManager::new(Store::open(&path).unwrap(), exec.clone() as Arc<dyn JobExecutor>, Redactor::default(), settings(1));
+    let started = owner.start("shop", JobKind::Products, JobOptions::default()).await.unwrap();
+    let seen = other.start("shop", JobKind::Products, JobOptions::default()).await.unwrap();
+    assert_eq!((seen.id, seen.existing), (started.id, true), "the other process sees the active run");
+    for _ in 0..500 {
+        if other.store().runs().get(started.id).await.unwrap().unwrap().done > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(other.cancel(started.id).await.unwrap(), Some(RunState::Running));
+    let run = other.wait(started.id, Duration::from_millis(20)).await.unwrap().unwrap();
+    assert_eq!(run.state, RunState::Cancelled, "the owner's heartbeat picked the request up");
+    assert_eq!(exec.executions.load(Ordering::SeqCst), 1);
+
+    // A job can be exercised on its own with a standalone context.
+    let store = Store::open_in_memory().unwrap();
+    let ctx = RunContext::standalone(store.clone(), "shop", JobKind::Categories, JobOptions::default()).await.unwrap();
+    let summary = (exec.clone() as Arc<dyn JobExecutor>).execute(ctx.clone()).await.unwrap();
+    assert_eq!(summary.message, "3 categories processed");
+    let row = store.runs().get(ctx.id()).await.unwrap().unwrap();
+    assert_eq!((row.state, row.created, row.updated, row.failed, row.done), (RunState::Running, 1, 1, 1, 3));
 }

@@ -3,8 +3,8 @@
 use std::str::FromStr;
 
 use magento_connector::store::{
-    BindingKind, BindingPut, BrokenCode, BrokenUpsert, Created, EventKey, EventKind, EventState, NewRecord, Outcome, RunFilter,
-    RunState, SCHEMA_VERSION, Store, StoreError,
+    BindingKind, BindingPut, BrokenCode, BrokenUpsert, Created, EventKey, EventKind, EventState, NewRecord, Outcome, RunFilter, RunState,
+    SCHEMA_VERSION, Store, StoreError,
 };
 use rust_decimal::Decimal;
 
@@ -61,7 +61,8 @@ async fn a_file_that_is_not_sqlite_is_an_error_naming_it() {
 async fn bindings_upsert_find_conflict_and_delete() {
     let store = Store::open_in_memory().unwrap();
     let b = store.bindings();
-    let first = b.put(BindingPut::new("shop", BindingKind::Product, 7, "101").hash("h1").extra(serde_json::json!({"sku": "A"}))).await.unwrap();
+    let first =
+        b.put(BindingPut::new("shop", BindingKind::Product, 7, "101").hash("h1").extra(serde_json::json!({"sku": "A"}))).await.unwrap();
     assert_eq!((first.openerp_id, first.magento_id.as_str(), first.store_id), (7, "101", 0));
     assert_eq!(first.payload_hash.as_deref(), Some("h1"));
     assert_eq!(first.extra, serde_json::json!({"sku": "A"}));
@@ -99,7 +100,9 @@ async fn runs_create_once_per_backend_and_kind_and_keep_counts_with_records() {
     let r = store.runs();
     let Created::New(run) = r.create("shop", "products", true, serde_json::json!({"dry_run": true}), 1).await.unwrap() else { panic!() };
     assert_eq!((run.state, run.dry_run, run.total, run.percent()), (RunState::Queued, true, 0, 0));
-    assert!(matches!(r.create("shop", "products", false, serde_json::json!({}), 1).await.unwrap(), Created::Existing(ref e) if e.id == run.id));
+    assert!(
+        matches!(r.create("shop", "products", false, serde_json::json!({}), 1).await.unwrap(), Created::Existing(ref e) if e.id == run.id)
+    );
     let other = r.create("shop", "stock", false, serde_json::json!({}), 1).await.unwrap();
     assert!(matches!(other, Created::New(_)));
     assert_eq!(r.active("shop", "products").await.unwrap().unwrap().id, run.id);
@@ -108,9 +111,12 @@ async fn runs_create_once_per_backend_and_kind_and_keep_counts_with_records() {
     assert!(!r.mark_running(run.id).await.unwrap(), "only a queued run starts");
     r.set_total(run.id, 4).await.unwrap();
     for (i, outcome) in [Outcome::Created, Outcome::Updated, Outcome::Failed, Outcome::Planned].into_iter().enumerate() {
-        r.add_record(run.id, NewRecord::new("product", format!("SKU-{i}"), outcome).message(format!("m{i}")).magento_id(i.to_string()).openerp_id(i as i64))
-            .await
-            .unwrap();
+        r.add_record(
+            run.id,
+            NewRecord::new("product", format!("SKU-{i}"), outcome).message(format!("m{i}")).magento_id(i.to_string()).openerp_id(i as i64),
+        )
+        .await
+        .unwrap();
         assert_eq!(r.advance(run.id, 1).await.unwrap(), i as u64 + 1);
     }
     let got = r.get(run.id).await.unwrap().unwrap();
@@ -278,7 +284,9 @@ async fn concurrent_writers_from_tasks_and_from_two_handles_on_one_file() {
     let mut creators = Vec::new();
     for k in 0..10 {
         let store = if k % 2 == 0 { a.clone() } else { b.clone() };
-        creators.push(tokio::spawn(async move { store.runs().create("shop", "stock", false, serde_json::json!({}), 1).await.unwrap().run().id }));
+        creators.push(tokio::spawn(async move {
+            store.runs().create("shop", "stock", false, serde_json::json!({}), 1).await.unwrap().run().id
+        }));
     }
     for t in tasks {
         t.await.unwrap();

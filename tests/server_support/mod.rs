@@ -283,8 +283,24 @@ impl Backends for FakeBackends {
                 websites: vec![Website { id: 1, name: "Main Website".into() }],
                 groups: vec![StoreGroup { id: 1, website_id: 1, name: "Main Store".into(), root_category_id: 2 }],
                 store_views: vec![
-                    StoreView { id: 1, code: "default".into(), name: "English".into(), website_id: 1, group_id: 1, is_active: true, root_category_id: 2 },
-                    StoreView { id: 2, code: "fr".into(), name: "Français".into(), website_id: 1, group_id: 1, is_active: false, root_category_id: 2 },
+                    StoreView {
+                        id: 1,
+                        code: "default".into(),
+                        name: "English".into(),
+                        website_id: 1,
+                        group_id: 1,
+                        is_active: true,
+                        root_category_id: 2,
+                    },
+                    StoreView {
+                        id: 2,
+                        code: "fr".into(),
+                        name: "Français".into(),
+                        website_id: 1,
+                        group_id: 1,
+                        is_active: false,
+                        root_category_id: 2,
+                    },
                 ],
             })
         })
