@@ -18,6 +18,15 @@ use crate::secret::{REDACTED, Secret};
 
 /// Replaces configured secrets in text, in the forms they could take once formatted (as is,
 /// JSON-escaped, XML-escaped). Cheap to clone.
+///
+/// ```
+/// use magento_connector::secret::Secret;
+/// use magento_connector::telemetry::Redactor;
+///
+/// let r = Redactor::new([&Secret::new("s3cr3t&key")]);
+/// assert_eq!(r.scrub("login with s3cr3t&key failed"), "login with [redacted] failed");
+/// assert_eq!(r.scrub("<string>s3cr3t&amp;key</string>"), "<string>[redacted]</string>");
+/// ```
 #[derive(Clone, Default)]
 pub struct Redactor {
     needles: Arc<Vec<String>>,
