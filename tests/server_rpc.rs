@@ -534,21 +534,27 @@ async fn runs_survive_a_restart_and_orphans_are_marked_interrupted() {
 async fn shutdown_lets_a_running_run_record_its_state() {
     let exec = FakeExecutor::new();
     let store = Store::open_in_memory().unwrap();
-    let srv = spawn(fake_services(&exec), store.clone(), settings(2)).await;
+    let srv = spawn(fake_services(&exec), store.clone(), settings(1)).await;
     let c = srv.client();
     let id = int_of(&c.call("catalog.export_products", vec![value::string("sandbox"), no_options()]).await.unwrap());
+    let queued = int_of(&c.call("catalog.export_categories", vec![value::string("sandbox"), no_options()]).await.unwrap());
     for _ in 0..500 {
         if store.runs().get(id).await.unwrap().unwrap().done > 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    assert_eq!(store.runs().get(queued).await.unwrap().unwrap().state, RunState::Queued);
     srv.stop().await;
     let run = store.runs().get(id).await.unwrap().unwrap();
     assert_eq!(run.state, RunState::Failed);
     assert!(run.error.unwrap().contains("server shut down"));
     let (recorded, _) = store.runs().records(id, None, 0, 0).await.unwrap();
     assert_eq!(recorded, run.done, "records written before the shutdown are kept");
+    let waiting = store.runs().get(queued).await.unwrap().unwrap();
+    assert_eq!(waiting.state, RunState::Failed, "a queued run does not stay queued after a shutdown");
+    assert!(waiting.error.unwrap().contains("server shut down"));
+    assert_eq!(exec.executions.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -163,14 +163,18 @@ impl RunManager {
 
     async fn drive(self, ctx: RunContext, handle: Arc<Handle>) {
         let id = ctx.id();
+        // The heartbeat runs from the start, so a run waiting in the queue is not taken for an
+        // orphan by another process, and a cancellation from another process reaches it.
+        let beat = tokio::spawn(heartbeat(self.inner.store.clone(), id, self.inner.settings.heartbeat_every, handle.token.clone()));
         let permit = tokio::select! {
             p = Arc::clone(&self.inner.permits).acquire_owned() => p.ok(),
             () = handle.token.cancelled() => None,
         };
         let outcome = match permit {
             Some(_permit) => self.execute(ctx, &handle).await,
-            None => Ok(()),
+            None => self.never_started(id, &handle).await,
         };
+        beat.abort();
         if let Err(e) = outcome {
             tracing::error!(run = id, "could not record the end of the run: {e}");
         }
@@ -181,21 +185,25 @@ impl RunManager {
         }
     }
 
+    /// A queued run stopped before it got a worker: cancelled by a user (already recorded by
+    /// `cancel`) or by a shutdown (recorded here).
+    async fn never_started(&self, id: i64, handle: &Handle) -> Result<(), StoreError> {
+        if self.inner.shutting_down.load(Ordering::SeqCst) && !handle.by_user.load(Ordering::SeqCst) {
+            self.inner.store.runs().finish(id, RunState::Failed, Some(INTERRUPTED_BY_SHUTDOWN.into())).await?;
+        }
+        Ok(())
+    }
+
     async fn execute(&self, ctx: RunContext, handle: &Handle) -> Result<(), StoreError> {
         let id = ctx.id();
         let runs = self.inner.store.runs();
         if handle.token.is_cancelled() || !runs.mark_running(id).await? {
             // Cancelled while queued (cancel_queued already wrote the final state), or shut down.
-            if self.inner.shutting_down.load(Ordering::SeqCst) && !handle.by_user.load(Ordering::SeqCst) {
-                runs.finish(id, RunState::Failed, Some(INTERRUPTED_BY_SHUTDOWN.into())).await?;
-            }
-            return Ok(());
+            return self.never_started(id, handle).await;
         }
         tracing::info!(run = id, backend = ctx.backend(), kind = ctx.kind().as_str(), "run started");
-        let beat = tokio::spawn(heartbeat(self.inner.store.clone(), id, self.inner.settings.heartbeat_every, handle.token.clone()));
         let job = Arc::clone(&self.inner.executor).execute(ctx.clone());
         let result = tokio::spawn(job).await;
-        beat.abort();
         let (state, error) = match result {
             Ok(Ok(summary)) => {
                 if !summary.message.is_empty() {
@@ -341,7 +349,9 @@ impl RunManager {
         let id = ctx.id();
         let runs = self.inner.store.runs();
         runs.mark_running(id).await?;
+        let beat = tokio::spawn(heartbeat(self.inner.store.clone(), id, self.inner.settings.heartbeat_every, handle.token.clone()));
         let result = tokio::spawn(work(ctx.clone())).await;
+        beat.abort();
         let (state, error, out) = match result {
             Ok(Ok(v)) => {
                 if handle.token.is_cancelled() {
