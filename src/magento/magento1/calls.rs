@@ -298,7 +298,7 @@ impl Magento1Client {
             MC_UNSUPPORTED => return Ok(BatchSupport::Unsupported),
             _ => {}
         }
-        let calls = encode::multicall_calls([("core_magento.info", &[][..])]);
+        let calls = encode::multicall_calls([("magento.info", &[][..])]);
         match self
             .authed("multiCall", "multiCall", None, Retry::Transient, |sid| {
                 vec![value::string(sid), calls.clone()]
