@@ -180,6 +180,25 @@ async fn batches_are_cut_to_the_batch_size() {
 }
 
 #[tokio::test]
+async fn chunks_run_concurrently_up_to_the_configured_limit() {
+    let fake = Fake::start(MultiCall::Supported, info_handler()).await;
+    let c = fake.client_with(|ep| {
+        ep.batch_size = 5;
+        ep.concurrency = 2;
+    });
+    c.version().await.unwrap();
+    *fake.state.http_always.lock().unwrap() = Some(HttpAction::Delay(Duration::from_millis(150)));
+    let out = c.update_stock(&stock_updates(30)).await;
+    assert!(out.iter().all(Result::is_ok));
+    assert_eq!(fake.state.count("multiCall"), 6);
+    assert_eq!(
+        fake.state.max_in_flight.load(Ordering::SeqCst),
+        2,
+        "never more than 2, and the limit is used"
+    );
+}
+
+#[tokio::test]
 async fn fault_623_on_multicall_falls_back_to_single_calls_and_is_detected_once() {
     let fake = Fake::start(MultiCall::Rejects, info_handler()).await;
     let c = fake.client();

@@ -145,7 +145,18 @@ async fn order_100000001_decodes_with_totals_discount_items_and_addresses() {
     assert_eq!(o.status_history.len(), 1);
     assert_eq!(o.status_history[0].status.as_deref(), Some("pending"));
     assert_eq!(o.status_history[0].is_customer_notified, Some(true));
-    assert_eq!(o.raw["protect_code"], serde_json::json!("e8df79"));
+    assert_eq!(
+        o.raw["protect_code"],
+        serde_json::json!("[redacted]"),
+        "guest access code kept out of snapshots"
+    );
+    assert_eq!(o.raw["payment"]["cc_number_enc"], serde_json::Value::Null);
+    assert_eq!(o.raw["payment"]["method"], serde_json::json!("checkmo"));
+    assert_eq!(
+        o.raw["base_discount_amount"],
+        serde_json::json!("-21.3700"),
+        "raw keeps Magento's values"
+    );
     assert_eq!(o.raw["items"][0]["sku"], serde_json::json!("ELEC-PHN-001"));
 
     // The request is exactly the recorded one (same session id, path and typed args).

@@ -77,6 +77,10 @@ pub struct FakeState {
     pub sessions: Mutex<HashSet<String>>,
     /// HTTP requests received (including failed ones).
     pub http_requests: AtomicUsize,
+    /// HTTP requests being answered right now.
+    pub in_flight: AtomicUsize,
+    /// Most HTTP requests seen in flight at once.
+    pub max_in_flight: AtomicUsize,
     /// When set, the whole answer to the next `multiCall` (instead of asking the handler).
     pub multicall_reply: Mutex<Option<Value>>,
     logins: AtomicUsize,
@@ -260,6 +264,14 @@ async fn end_session(st: Arc<FakeState>, call: Call) -> MethodResult {
 async fn http(State(ep): State<Arc<Endpoint<FakeState>>>, body: Bytes) -> Response {
     let st = Arc::clone(ep.state());
     st.http_requests.fetch_add(1, Ordering::SeqCst);
+    let now = st.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    st.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let response = answer(&ep, &st, body).await;
+    st.in_flight.fetch_sub(1, Ordering::SeqCst);
+    response
+}
+
+async fn answer(ep: &Endpoint<FakeState>, st: &FakeState, body: Bytes) -> Response {
     let planned = st.http_plan.lock().unwrap().pop_front();
     let action = planned.or(*st.http_always.lock().unwrap());
     match action {
@@ -291,6 +303,8 @@ impl Fake {
             http_always: Mutex::new(None),
             sessions: Mutex::new(HashSet::new()),
             http_requests: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
             multicall_reply: Mutex::new(None),
             logins: AtomicUsize::new(0),
             multicall,

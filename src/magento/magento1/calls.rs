@@ -320,12 +320,15 @@ impl Magento1Client {
     /// Sends one chunk as a `multiCall`. In `auto` mode the first request is serialised so
     /// that a shop refusing `multiCall` is detected exactly once.
     async fn multicall_chunk(&self, chunk: &[BatchItem]) -> Multi {
-        let _detecting = if self.mode == MultiCallMode::Auto && self.multicall_state() == MC_UNKNOWN
-        {
-            Some(self.detect.lock().await)
-        } else {
-            None
-        };
+        // Only the chunk that still finds the support unknown once it holds the lock keeps it;
+        // chunks that waited behind it go ahead concurrently.
+        let mut _detecting = None;
+        if self.mode == MultiCallMode::Auto && self.multicall_state() == MC_UNKNOWN {
+            let guard = self.detect.lock().await;
+            if self.multicall_state() == MC_UNKNOWN {
+                _detecting = Some(guard);
+            }
+        }
         if !self.multicall_wanted() {
             return Multi::Unsupported;
         }

@@ -291,8 +291,40 @@ pub fn order(v: &Value) -> Result<Order, DecodeError> {
         shipping_address: address(&r, "shipping_address", &ctx)?,
         items,
         status_history,
-        raw: json::to_json(v),
+        raw: redacted_raw(v),
     })
+}
+
+/// Payment members that are card or bank secrets: blanked (with the guest access code
+/// `protect_code`) in the raw payload kept for the broken-orders snapshot.
+const RAW_SECRETS: &[&str] = &[
+    "cc_number_enc",
+    "cc_cid_enc",
+    "cc_debug_request_body",
+    "cc_debug_response_body",
+    "cc_debug_response_serialized",
+    "echeck_routing_number",
+    "echeck_account_name",
+];
+
+/// The order as JSON with [`RAW_SECRETS`] in `payment` and the `protect_code` replaced by
+/// `"[redacted]"` (null values stay null).
+fn redacted_raw(v: &Value) -> serde_json::Value {
+    let mut raw = json::to_json(v);
+    let redact = |slot: Option<&mut serde_json::Value>| {
+        if let Some(x) = slot
+            && !x.is_null()
+        {
+            *x = serde_json::Value::String(crate::secret::REDACTED.into());
+        }
+    };
+    redact(raw.get_mut("protect_code"));
+    if let Some(p) = raw.get_mut("payment") {
+        for k in RAW_SECRETS {
+            redact(p.get_mut(*k));
+        }
+    }
+    raw
 }
 
 #[cfg(test)]
