@@ -119,9 +119,10 @@ async fn a_wrong_key_is_tried_once_for_a_whole_batch() {
     });
     let out = c.update_stock(&stock_updates(50)).await;
     assert_eq!(out.len(), 50);
-    for r in &out {
+    for (i, r) in out.iter().enumerate() {
         let e = r.as_ref().unwrap_err();
         assert!(e.is_auth(), "{e}");
+        assert_eq!(e.key, Some(format!("SKU-{i}")));
         assert!(!e.to_string().contains("not-the-key"));
     }
     assert_eq!(fake.state.count("login"), 1);

@@ -163,7 +163,11 @@ impl Magento1Client {
         let mut attempt = 1;
         let mut relogged = false;
         loop {
-            let (sid, generation) = self.session.current(|| self.login()).await?;
+            let (sid, generation) = self
+                .session
+                .current(|| self.login())
+                .await
+                .map_err(|e| e.with_key_if_unset(key))?;
             let started = Instant::now();
             match self.send(method, build(sid.expose())).await {
                 Ok(v) => {

@@ -116,7 +116,12 @@ pub fn product_options(raw: Option<&str>) -> Result<ProductOptions, php::PhpErro
     } else {
         php::unserialize(raw)?.to_json()
     };
-    Ok(ProductOptions {
+    Ok(options_from_json(&j))
+}
+
+/// Picks the known members out of decoded item options.
+fn options_from_json(j: &serde_json::Value) -> ProductOptions {
+    ProductOptions {
         simple_sku: json_text(&j["simple_sku"]),
         simple_name: json_text(&j["simple_name"]),
         attributes_info: labels(&j["attributes_info"]),
@@ -125,7 +130,7 @@ pub fn product_options(raw: Option<&str>) -> Result<ProductOptions, php::PhpErro
             serde_json::Value::Null => None,
             other => Some(other.clone()),
         },
-    })
+    }
 }
 
 fn json_text(v: &serde_json::Value) -> Option<String> {
@@ -160,12 +165,18 @@ fn item(v: &Value, order_ctx: &str) -> Result<OrderItem, DecodeError> {
     let id = r0.i64("item_id")?;
     let ctx = format!("{order_ctx} item {id}");
     let r = Record::new(r0.map(), &ctx);
-    let raw_options = r.opt_string("product_options")?;
-    let product_options = product_options(raw_options.as_deref()).map_err(|e| DecodeError {
-        field: format!("{ctx}.product_options"),
-        expected: "PHP-serialized options",
-        found: e.to_string(),
-    })?;
+    let product_options = match r.get("product_options") {
+        // Some extensions hand the options over already decoded.
+        Some(v @ (Value::Struct(_) | Value::Array(_))) => options_from_json(&json::to_json(v)),
+        _ => {
+            let raw_options = r.opt_string("product_options")?;
+            product_options(raw_options.as_deref()).map_err(|e| DecodeError {
+                field: format!("{ctx}.product_options"),
+                expected: "PHP-serialized options",
+                found: e.to_string(),
+            })?
+        }
+    };
     let z = |k: &str| r.decimal_or_zero(k);
     Ok(OrderItem {
         item_id: id,
@@ -347,6 +358,45 @@ mod tests {
             product_options(Some("")).unwrap(),
             ProductOptions::default()
         );
+    }
+
+    fn minimal_order(options: Value) -> Value {
+        use crate::rpc::value::{array, int, string, structure};
+        structure([
+            ("increment_id", string("100000009")),
+            ("order_id", int(9)),
+            ("store_id", int(1)),
+            ("created_at", string("2026-11-27 02:40:54")),
+            ("updated_at", string("2026-11-27 02:40:54")),
+            ("order_currency_code", string("USD")),
+            ("base_currency_code", string("USD")),
+            ("billing_address", array([])),
+            ("shipping_address", array([])),
+            ("payment", array([])),
+            (
+                "items",
+                array([structure([
+                    ("item_id", int(7)),
+                    ("sku", string("A")),
+                    ("product_options", options),
+                ])]),
+            ),
+        ])
+    }
+
+    #[test]
+    fn item_options_may_arrive_decoded_and_broken_ones_name_the_field() {
+        use crate::rpc::value::{string, structure};
+        let o = order(&minimal_order(structure([("simple_sku", string("A-RED"))]))).unwrap();
+        assert_eq!(
+            o.items[0].product_options.simple_sku.as_deref(),
+            Some("A-RED")
+        );
+        assert!(o.billing_address.is_none() && o.shipping_address.is_none());
+        assert_eq!(o.payment.method, "");
+        let e = order(&minimal_order(string("a:1:{s:3:\"abc\";"))).unwrap_err();
+        assert_eq!(e.field, "order 100000009 item 7.product_options");
+        assert!(e.found.contains("invalid PHP-serialized data"), "{e}");
     }
 
     #[test]
