@@ -58,7 +58,9 @@ async fn an_expired_session_is_renewed_once_and_the_call_retried() {
 #[tokio::test]
 async fn concurrent_callers_after_an_expiry_share_one_new_login() {
     let fake = Fake::start(MultiCall::Supported, info_handler()).await;
-    let c = Arc::new(fake.client_with(|ep| ep.concurrency = 8));
+    let mut ep = fake.endpoint();
+    ep.concurrency = 8;
+    let c: Arc<dyn MagentoApi> = magento_connector::magento::connect(&ep).unwrap();
     c.version().await.unwrap();
     fake.state.expire_sessions();
     let tasks: Vec<_> = (0..8)

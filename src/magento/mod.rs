@@ -53,7 +53,11 @@ pub mod magento1;
 pub mod php;
 pub mod types;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+
+use crate::config::{MagentoEndpoint, MagentoKind};
 
 pub use error::{ErrorKind, MagentoError, MagentoResult};
 pub use magento1::Magento1Client;
@@ -208,4 +212,12 @@ pub trait MagentoApi: Send + Sync {
 
     /// Adds a tracking number to a shipment and returns the track id.
     async fn add_track(&self, shipment_increment_id: &str, track: &Track) -> MagentoResult<i64>;
+}
+
+/// Builds the client for an endpoint's kind, ready to share between jobs. No network traffic
+/// happens until the first call.
+pub fn connect(endpoint: &MagentoEndpoint) -> MagentoResult<Arc<dyn MagentoApi>> {
+    match endpoint.kind {
+        MagentoKind::Magento1 => Ok(Arc::new(Magento1Client::new(endpoint)?)),
+    }
 }
