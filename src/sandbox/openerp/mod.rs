@@ -1,0 +1,4 @@
+//! Emulated Odoo 17 external API.
+
+pub mod error;
+pub mod orm;
