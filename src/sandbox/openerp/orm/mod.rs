@@ -152,6 +152,7 @@ pub struct Db {
     undo: Option<Vec<(String, i64, Option<Row>)>>,
     generation: u64,
     cache: Mutex<SearchCache>,
+    memo: Mutex<(u64, HashMap<String, Arc<HashSet<i64>>>)>,
     clock: Option<NaiveDateTime>,
 }
 
@@ -195,6 +196,7 @@ impl Db {
                 generation: 0,
                 entries: VecDeque::new(),
             }),
+            memo: Mutex::new((0, HashMap::new())),
             clock: None,
         }
     }
@@ -260,9 +262,13 @@ impl Db {
     }
 
     /// Sets the next id of a model.
+    ///
+    /// Ids only go up: a value below an existing id is raised above it, so no record is ever
+    /// overwritten.
     pub fn set_next_id(&mut self, model: &str, next: i64) {
         if let Some(t) = self.tables.get_mut(model) {
-            t.next_id = next;
+            let floor = t.ids().last().map_or(1, |m| m + 1);
+            t.next_id = next.max(floor);
         }
     }
 
@@ -647,6 +653,31 @@ impl Db {
             cache.entries.pop_front();
         }
         cache.entries.push_back((key, ids));
+    }
+
+    /// A set of ids memoised under `key` until the next change.
+    pub fn memo_get(&self, key: &str) -> Option<Arc<HashSet<i64>>> {
+        let memo = self
+            .memo
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if memo.0 != self.generation {
+            return None;
+        }
+        memo.1.get(key).cloned()
+    }
+
+    /// Memoises a set of ids under `key` until the next change.
+    pub fn memo_put(&self, key: String, ids: Arc<HashSet<i64>>) {
+        let mut memo = self
+            .memo
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if memo.0 != self.generation {
+            memo.1.clear();
+            memo.0 = self.generation;
+        }
+        memo.1.insert(key, ids);
     }
 
     /// Ids of `model` whose record name (or the model's extra name-search fields) match `name`
