@@ -28,7 +28,10 @@ impl Client {
     pub fn new(erp: &OpenErpSandbox) -> Client {
         magento_connector::rpc::transport::install_crypto_provider();
         Client {
-            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(20)).build().expect("client"),
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(20))
+                .build()
+                .expect("client"),
             base: erp.url(),
             db: erp.db().to_owned(),
             password: erp.password().to_owned(),
@@ -37,16 +40,37 @@ impl Client {
 
     /// POSTs a raw body to `path`.
     pub async fn raw(&self, path: &str, body: impl Into<String>) -> Result<Raw, reqwest::Error> {
-        let resp = self.http.post(format!("{}{path}", self.base)).header("Content-Type", "text/xml").body(body.into()).send().await?;
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", "text/xml")
+            .body(body.into())
+            .send()
+            .await?;
         let status = resp.status().as_u16();
-        let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
         let body = resp.text().await?;
-        Ok(Raw { status, content_type, body })
+        Ok(Raw {
+            status,
+            content_type,
+            body,
+        })
     }
 
     /// GET on a path.
     pub async fn get(&self, path: &str) -> u16 {
-        self.http.get(format!("{}{path}", self.base)).send().await.expect("get").status().as_u16()
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("get")
+            .status()
+            .as_u16()
     }
 
     /// Calls `method` on `path`, returning the value or the fault.
@@ -58,12 +82,26 @@ impl Client {
     }
 
     /// `execute_kw` as uid 2 on `/xmlrpc/2/object`.
-    pub async fn exec(&self, model: &str, method: &str, args: Vec<Value>, kwargs: Map) -> Result<Value, Fault> {
-        self.exec_at("/xmlrpc/2/object", model, method, args, kwargs).await
+    pub async fn exec(
+        &self,
+        model: &str,
+        method: &str,
+        args: Vec<Value>,
+        kwargs: Map,
+    ) -> Result<Value, Fault> {
+        self.exec_at("/xmlrpc/2/object", model, method, args, kwargs)
+            .await
     }
 
     /// `execute_kw` as uid 2 on a given object endpoint.
-    pub async fn exec_at(&self, path: &str, model: &str, method: &str, args: Vec<Value>, kwargs: Map) -> Result<Value, Fault> {
+    pub async fn exec_at(
+        &self,
+        path: &str,
+        model: &str,
+        method: &str,
+        args: Vec<Value>,
+        kwargs: Map,
+    ) -> Result<Value, Fault> {
         let params = vec![
             Value::String(self.db.clone()),
             Value::Integer(2),
@@ -96,12 +134,20 @@ pub fn decode(body: &str) -> Result<Value, Fault> {
 
 /// `[[field, op, value], ...]`.
 pub fn domain(leaves: &[(&str, &str, Value)]) -> Value {
-    Value::Array(leaves.iter().map(|(f, o, v)| value::array([value::string(*f), value::string(*o), v.clone()])).collect())
+    Value::Array(
+        leaves
+            .iter()
+            .map(|(f, o, v)| value::array([value::string(*f), value::string(*o), v.clone()]))
+            .collect(),
+    )
 }
 
 /// A kwargs struct.
 pub fn kw(items: &[(&str, Value)]) -> Map {
-    items.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+    items
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
 }
 
 /// A list of field names.
@@ -117,7 +163,13 @@ pub fn ids(v: &[i64]) -> Value {
 /// The records of a `read`/`search_read` result.
 pub fn records(v: &Value) -> Vec<Map> {
     match v {
-        Value::Array(a) => a.iter().map(|x| match x { Value::Struct(m) => m.clone(), other => panic!("not a struct: {other:?}") }).collect(),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| match x {
+                Value::Struct(m) => m.clone(),
+                other => panic!("not a struct: {other:?}"),
+            })
+            .collect(),
         other => panic!("not an array: {other:?}"),
     }
 }
@@ -145,5 +197,7 @@ pub fn s<'a>(m: &'a Map, k: &str) -> &'a str {
 
 /// A many2one member's id.
 pub fn m2o(m: &Map, k: &str) -> Option<i64> {
-    value::to_many2one(k, m.get(k).expect(k)).expect(k).map(|x| x.id)
+    value::to_many2one(k, m.get(k).expect(k))
+        .expect(k)
+        .map(|x| x.id)
 }

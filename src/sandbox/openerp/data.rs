@@ -251,7 +251,8 @@ fn base(db: &mut Db, profile: Profile) -> OResult<()> {
         "res.partner",
         Vals::new()
             .with("name", Val::str("OdooBot"))
-            .with("email", Val::str("odoobot@example.com")),
+            .with("email", Val::str("odoobot@example.com"))
+            .with("active", Val::Bool(false)),
     )?;
     let admin_partner = db.create(
         &c,
@@ -1114,7 +1115,7 @@ fn recording(db: &mut Db, ids: &mut SeedIds) -> OResult<()> {
             0,
             SeedStock {
                 on_hand: 0.0,
-                incoming: 11.0,
+                incoming: 0.0,
                 outgoing: 45.0,
                 reserved: 0.0,
             },
@@ -1171,13 +1172,11 @@ pub fn png(key: &str) -> Vec<u8> {
     });
     let (r, g, b) = ((h >> 16) as u8, (h >> 8) as u8, h as u8);
     let (w, hgt) = (8u32, 8u32);
-    let mut raw = Vec::new();
-    for _ in 0..hgt {
-        raw.push(0);
-        for _ in 0..w {
-            raw.extend_from_slice(&[r, g, b]);
-        }
+    let mut row = vec![0u8];
+    for _ in 0..w {
+        row.extend_from_slice(&[r, g, b]);
     }
+    let raw: Vec<u8> = row.repeat(hgt as usize);
     let mut z = vec![0x78, 0x01, 0x01];
     let len = raw.len() as u16;
     z.extend_from_slice(&len.to_le_bytes());

@@ -140,7 +140,7 @@ impl OdooError {
         OdooError::Python {
             class: "psycopg2.OperationalError".into(),
             message: format!(
-                "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  database \"{}\" does not exist\n",
+                "connection to server at \"127.0.0.1\", port 5433 failed: FATAL:  database \"{}\" does not exist\n",
                 db.replace('"', "")
             ),
             detail: String::new(),

@@ -340,7 +340,7 @@ impl OpenErpSandbox {
     /// Creates a record from XML-RPC values (as `create` over RPC).
     pub fn create(&self, model: &str, vals: Map) -> Result<i64, SandboxError> {
         let v = self.call(model, "create", vec![Value::Struct(vals)], Map::new())?;
-        Ok(crate::rpc::value::to_i64("id", &v).map_err(|e| SandboxError::Setup(e.to_string()))?)
+        crate::rpc::value::to_i64("id", &v).map_err(|e| SandboxError::Setup(e.to_string()))
     }
 
     /// Writes XML-RPC values on records (as `write` over RPC).

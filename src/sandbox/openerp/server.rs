@@ -547,11 +547,14 @@ impl AsyncWrite for KillIo {
     }
 }
 
+/// The endpoints by (legacy?, service).
+type Endpoints = HashMap<(bool, &'static str), Arc<Endpoint<Service>>>;
+
 /// The axum application state.
 #[derive(Clone)]
 pub struct App {
     shared: Arc<Shared>,
-    endpoints: Arc<HashMap<(bool, &'static str), Arc<Endpoint<Service>>>>,
+    endpoints: Arc<Endpoints>,
     limits: Limits,
 }
 

@@ -256,6 +256,7 @@ fn variant(contract: &Contract) -> Result<ModelDef, String> {
     ] {
         b.float(f, stock::qty_label(f)).computed();
     }
+    b.datetime("write_date", "Write Date").readonly();
     b.order("priority desc, default_code, name, id");
     contract.extend(&mut b, "product.product")?;
     b.hooks().display_name = Some(variant_display_name);

@@ -117,6 +117,9 @@ impl Ctx {
     }
 }
 
+/// Id sets memoised per database generation.
+type Memo = (u64, HashMap<String, Arc<HashSet<i64>>>);
+
 struct SearchCache {
     generation: u64,
     entries: VecDeque<(String, Arc<Vec<i64>>)>,
@@ -152,7 +155,7 @@ pub struct Db {
     undo: Option<Vec<(String, i64, Option<Row>)>>,
     generation: u64,
     cache: Mutex<SearchCache>,
-    memo: Mutex<(u64, HashMap<String, Arc<HashSet<i64>>>)>,
+    memo: Mutex<Memo>,
     clock: Option<NaiveDateTime>,
 }
 
