@@ -74,6 +74,7 @@ fn category(contract: &Contract) -> Result<ModelDef, String> {
     );
     b.integer("product_count", "# Products").computed();
     b.parent("parent_id");
+    b.rec_name("complete_name");
     b.order("complete_name");
     contract.extend(&mut b, "product.category")?;
     b.hooks().display_name = Some(category_name);

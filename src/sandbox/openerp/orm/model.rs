@@ -690,6 +690,9 @@ impl ModelBuilder {
             .collect();
         self.def.fields = fields;
         self.def.ncols = col;
+        if self.def.parent_field.is_none() && self.def.by_name.contains_key("parent_id") {
+            self.def.parent_field = Some("parent_id".into());
+        }
         if self.def.rec_name.is_none() && self.def.by_name.contains_key("name") {
             self.def.rec_name = Some("name".into());
         }
