@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 
 use super::error::OResult;
 use super::models::stock;
-use super::orm::val::{Cmd, EN, Val, Vals};
+use super::orm::val::{Cmd, EN, Trans, Val, Vals};
 use super::orm::{Ctx, Db};
 use crate::sandbox::seed::{self, ProductKind, SeedProduct, SeedStock, TaxKey};
 
@@ -70,12 +70,11 @@ fn sys() -> Ctx {
 }
 
 fn tr(en: &str, fr: &str) -> Val {
-    let mut m = BTreeMap::new();
-    m.insert(EN.to_owned(), en.to_owned());
+    let mut t = Trans::new([(EN, en.to_owned())]);
     if !fr.is_empty() && fr != en {
-        m.insert("fr_FR".to_owned(), fr.to_owned());
+        t.insert("fr_FR", fr.to_owned());
     }
-    Val::Tr(Box::new(m))
+    Val::Tr(Box::new(t))
 }
 
 fn dec(s: &str) -> Decimal {

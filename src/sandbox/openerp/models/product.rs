@@ -124,7 +124,7 @@ pub fn category_name(db: &Db, ctx: &Ctx, id: i64) -> String {
 }
 
 fn template_fields(b: &mut ModelBuilder) {
-    b.char("name", "Name").required().translate().index();
+    b.char("name", "Name").required().translate();
     b.integer("sequence", "Sequence").default(Val::Int(1));
     b.html("description", "Description").translate();
     b.text("description_sale", "Sales Description").translate();

@@ -178,7 +178,6 @@ impl Db {
                 let cols = m.fields.iter().filter_map(|f| {
                     let col = f.column()?;
                     let wanted = f.index
-                        || f.ftype == FType::Many2one
                         || inverse.contains(&(m.name.clone(), f.name.clone()))
                         || m.parent_field.as_deref() == Some(f.name.as_str());
                     wanted.then_some(col)
@@ -877,8 +876,7 @@ impl Db {
                 if f.translate
                     && let Val::Str(s) = &row[col]
                 {
-                    row[col] =
-                        Val::Tr(Box::new([(EN.to_owned(), s.clone())].into_iter().collect()));
+                    row[col] = Val::Tr(Box::new(val::Trans::new([(EN, s.clone())])));
                 }
             }
         }
@@ -1201,15 +1199,13 @@ impl Db {
             (_, Val::False) => Val::False,
             (Val::Tr(t), Val::Str(s)) => {
                 let mut t = t.clone();
-                t.insert(ctx.lang.clone(), s);
+                t.insert(&ctx.lang, s);
                 Val::Tr(t)
             }
-            (_, Val::Str(s)) => {
-                let mut t = std::collections::BTreeMap::new();
-                t.insert(EN.to_owned(), s.clone());
-                t.insert(ctx.lang.clone(), s);
-                Val::Tr(Box::new(t))
-            }
+            (_, Val::Str(s)) => Val::Tr(Box::new(val::Trans::new([
+                (EN, s.clone()),
+                (ctx.lang.as_str(), s),
+            ]))),
             (_, other) => other,
         })
     }

@@ -1174,7 +1174,10 @@ pub fn domain_to_value(d: &Domain) -> Value {
 /// Struct of translations for tests and helpers: `{lang: text}` of a translatable value.
 pub fn translations(v: &Val) -> BTreeMap<String, String> {
     match v {
-        Val::Tr(t) => (**t).clone(),
+        Val::Tr(t) => t
+            .iter()
+            .map(|(l, x)| (l.to_owned(), x.to_owned()))
+            .collect(),
         Val::Str(s) => [(super::val::EN.to_owned(), s.clone())]
             .into_iter()
             .collect(),

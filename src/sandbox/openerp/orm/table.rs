@@ -31,7 +31,7 @@ pub fn index_key(v: &Val) -> Option<IndexKey> {
         Val::Id(i) | Val::Int(i) => IndexKey::Int(*i),
         Val::Bool(b) => IndexKey::Int(i64::from(*b)),
         Val::Str(s) => IndexKey::Str(s.to_lowercase()),
-        Val::Tr(t) => IndexKey::Str(t.get(EN).map(|s| s.to_lowercase()).unwrap_or_default()),
+        Val::Tr(t) => IndexKey::Str(t.get(EN).map(str::to_lowercase).unwrap_or_default()),
         _ => return None,
     })
 }

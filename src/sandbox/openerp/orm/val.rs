@@ -3,8 +3,6 @@
 //! Money and quantities are `Decimal` here and become doubles only on the wire. Empty is one
 //! value, [`Val::False`], whatever the field type, as in Odoo's cache.
 
-use std::collections::BTreeMap;
-
 use rust_decimal::Decimal;
 
 /// The default language; translatable fields always hold a value for it.
@@ -24,7 +22,7 @@ pub enum Val {
     /// Text: char, text, html, selection, date, datetime, binary (base64).
     Str(String),
     /// A translatable text: language code → value (`en_US` always present).
-    Tr(Box<BTreeMap<String, String>>),
+    Tr(Box<Trans>),
     /// A many2one target.
     Id(i64),
     /// many2many / one2many ids.
@@ -71,7 +69,7 @@ impl Val {
     pub fn text(&self, lang: &str) -> Option<&str> {
         match self {
             Val::Str(s) => Some(s),
-            Val::Tr(t) => t.get(lang).or_else(|| t.get(EN)).map(String::as_str),
+            Val::Tr(t) => t.get(lang).or_else(|| t.get(EN)),
             _ => None,
         }
     }
@@ -113,6 +111,45 @@ impl Val {
     /// The flag of a boolean value (`false` when empty).
     pub fn bool(&self) -> bool {
         matches!(self, Val::Bool(true))
+    }
+}
+
+/// The values of a translatable text per installed language (small: a few entries).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Trans(Vec<(&'static str, String)>);
+
+impl Trans {
+    /// Translations from `(lang, text)` pairs (languages that are not installed are dropped).
+    pub fn new<'a>(items: impl IntoIterator<Item = (&'a str, String)>) -> Trans {
+        let mut t = Trans::default();
+        for (l, v) in items {
+            t.insert(l, v);
+        }
+        t
+    }
+
+    /// The text in `lang`, if set.
+    pub fn get(&self, lang: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Sets the text of `lang` (ignored for languages that are not installed).
+    pub fn insert(&mut self, lang: &str, text: String) {
+        let Some(l) = super::LANGS.iter().find(|x| **x == lang) else {
+            return;
+        };
+        match self.0.iter_mut().find(|(k, _)| k == l) {
+            Some(slot) => slot.1 = text,
+            None => self.0.push((l, text)),
+        }
+    }
+
+    /// `(lang, text)` pairs.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(l, v)| (*l, v.as_str()))
     }
 }
 
