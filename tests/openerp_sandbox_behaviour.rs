@@ -1511,3 +1511,175 @@ async fn common_and_db_services() {
     assert_eq!(positional, Value::Integer(1));
     erp.shutdown().await;
 }
+
+#[tokio::test]
+async fn x2many_commands_and_more_operators() {
+    let (erp, c) = sandbox().await;
+    let mug = erp.product_id("HOME-001").unwrap();
+    let t = erp.seed_ids().taxes.clone();
+    let cmd =
+        |code: i32, id: i64, vals: Value| value::array([Value::Integer(code), value::id(id), vals]);
+    let order = c
+        .ok(
+            "sale.order",
+            "create",
+            vec![value::structure([
+                ("partner_id", Value::Integer(6)),
+                (
+                    "order_line",
+                    value::array([
+                        cmd(0, 0, value::structure([("product_id", value::id(mug))])),
+                        cmd(
+                            0,
+                            0,
+                            value::structure([
+                                ("product_id", value::id(mug)),
+                                ("product_uom_qty", Value::Integer(2)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])],
+            kw(&[]),
+        )
+        .await;
+    let lines = erp
+        .order(value::to_i64("id", &order).unwrap())
+        .unwrap()
+        .lines;
+    let (l1, l2) = (lines[0].id, lines[1].id);
+    c.ok(
+        "sale.order",
+        "write",
+        vec![
+            value::array([order.clone()]),
+            value::structure([(
+                "order_line",
+                value::array([
+                    cmd(
+                        1,
+                        l1,
+                        value::structure([("product_uom_qty", Value::Integer(5))]),
+                    ),
+                    cmd(2, l2, Value::Integer(0)),
+                ]),
+            )]),
+        ],
+        kw(&[]),
+    )
+    .await;
+    let o = erp.order(value::to_i64("id", &order).unwrap()).unwrap();
+    assert_eq!(
+        o.lines.iter().map(|l| (l.id, l.qty)).collect::<Vec<_>>(),
+        vec![(l1, rust_decimal::Decimal::from(5))]
+    );
+    assert!(
+        erp.read("sale.order.line", l2, &["id"]).unwrap().is_none(),
+        "(2, id) deletes the line"
+    );
+    let set = |cmds: Value| {
+        c.ok(
+            "sale.order.line",
+            "write",
+            vec![ids(&[l1]), value::structure([("tax_id", cmds)])],
+            kw(&[]),
+        )
+    };
+    set(value::array([cmd(5, 0, Value::Integer(0))])).await;
+    assert!(erp.order(o.id).unwrap().lines[0].tax_ids.is_empty());
+    set(value::array([
+        cmd(4, t["standard"], Value::Integer(0)),
+        cmd(4, t["eco"], Value::Integer(0)),
+    ]))
+    .await;
+    assert_eq!(erp.order(o.id).unwrap().lines[0].tax_ids.len(), 2);
+    set(value::array([cmd(3, t["eco"], Value::Integer(0))])).await;
+    assert_eq!(
+        erp.order(o.id).unwrap().lines[0].tax_ids,
+        vec![t["standard"]]
+    );
+    set(value::array([value::array([
+        Value::Integer(6),
+        Value::Integer(0),
+        value::array([value::id(t["none"])]),
+    ])]))
+    .await;
+    assert_eq!(erp.order(o.id).unwrap().lines[0].tax_ids, vec![t["none"]]);
+    let bad = c
+        .exec(
+            "sale.order.line",
+            "write",
+            vec![
+                ids(&[l1]),
+                value::structure([("tax_id", value::array([cmd(4, 424242, Value::Integer(0))]))]),
+            ],
+            kw(&[]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code, 2);
+    assert_eq!(
+        erp.order(o.id).unwrap().lines[0].tax_ids,
+        vec![t["none"]],
+        "the failed write changed nothing"
+    );
+    let any_code = search(
+        &c,
+        "product.product",
+        domain(&[("default_code", "=?", Value::Boolean(false))]),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        any_code.len(),
+        erp.count("product.product", &[("active", "=", Value::Boolean(true))])
+            .unwrap(),
+        "=? False is always true"
+    );
+    let phones = search(
+        &c,
+        "product.category",
+        domain(&[("name", "=", st("Phones"))]),
+        &[],
+    )
+    .await[0];
+    let up = search(
+        &c,
+        "product.category",
+        domain(&[("id", "parent_of", value::id(phones))]),
+        &[("order", st("id"))],
+    )
+    .await;
+    assert_eq!(up.len(), 4, "Phones, Electronics, Saleable, All");
+    let loop_ = c
+        .exec(
+            "product.category",
+            "write",
+            vec![
+                ids(&[up[0]]),
+                value::structure([("parent_id", value::id(phones))]),
+            ],
+            kw(&[]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (loop_.code, loop_.message.as_str()),
+        (2, "Recursion Detected.")
+    );
+    let legacy = c
+        .raw(
+            "/xmlrpc/object",
+            "<?xml version='1.0'?><methodCall><methodName>execute_kw",
+        )
+        .await
+        .unwrap();
+    let f = decode(&legacy.body).unwrap_err();
+    assert!(
+        f.text_code
+            .as_deref()
+            .is_some_and(|t| t.starts_with("no element found")),
+        "{f:?}"
+    );
+    erp.shutdown().await;
+}

@@ -19,7 +19,7 @@ use dxr::Value;
 use rust_decimal::Decimal;
 
 use super::error::OResult;
-use super::models::stock;
+use super::models::Modules;
 use super::orm::val::{Cmd, EN, Trans, Val, Vals};
 use super::orm::{Ctx, Db};
 use crate::sandbox::seed::{self, ProductKind, SeedProduct, SeedStock, TaxKey};
@@ -92,9 +92,14 @@ fn create_at(db: &mut Db, model: &str, id: i64, vals: Vals) -> OResult<i64> {
 }
 
 /// Fills an empty database.
-pub fn load(db: &mut Db, profile: Profile, generated: Generated) -> OResult<SeedIds> {
+pub fn load(
+    db: &mut Db,
+    profile: Profile,
+    generated: Generated,
+    modules: Modules,
+) -> OResult<SeedIds> {
     let mut ids = SeedIds::default();
-    base(db, profile)?;
+    base(db, profile, modules)?;
     stock_setup(db, profile, &mut ids)?;
     match profile {
         Profile::Demo => demo(db, generated, &mut ids)?,
@@ -103,7 +108,7 @@ pub fn load(db: &mut Db, profile: Profile, generated: Generated) -> OResult<Seed
     Ok(ids)
 }
 
-fn base(db: &mut Db, profile: Profile) -> OResult<()> {
+fn base(db: &mut Db, profile: Profile, modules: Modules) -> OResult<()> {
     let c = sys();
     for (code, name, active) in [
         ("en_US", "English (US)", true),
@@ -348,7 +353,7 @@ fn base(db: &mut Db, profile: Profile) -> OResult<()> {
             .with("type", Val::str("sale")),
     )?;
 
-    let mut modules = vec![
+    let mut installed = vec![
         "base",
         "web",
         "product",
@@ -363,11 +368,13 @@ fn base(db: &mut Db, profile: Profile) -> OResult<()> {
         "portal",
         "payment",
     ];
-    if profile == Profile::Demo {
-        modules.push("delivery");
-        modules.push("magento_connector");
+    if modules.delivery {
+        installed.push("delivery");
     }
-    for m in modules {
+    if profile == Profile::Demo {
+        installed.push("magento_connector");
+    }
+    for m in installed {
         db.create(
             &c,
             "ir.module.module",
@@ -1155,7 +1162,6 @@ fn recording(db: &mut Db, ids: &mut SeedIds) -> OResult<()> {
         .and_then(|w| db.get_id(&c, "stock.warehouse", *w, "out_type_id"))
         .unwrap_or(2);
     db.set_seq(&format!("stock.picking.type/{out_type}"), 12);
-    let _ = stock::QTY_FIELDS;
     Ok(())
 }
 

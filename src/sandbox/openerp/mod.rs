@@ -151,7 +151,7 @@ pub fn build_db(options: &Options) -> Result<(Db, SeedIds), SandboxError> {
     let reg = models::registry(options.modules).map_err(SandboxError::Setup)?;
     let mut db = Db::new(Arc::new(reg));
     db.set_clock(options.clock);
-    let ids = data::load(&mut db, options.profile, options.generated)?;
+    let ids = data::load(&mut db, options.profile, options.generated, options.modules)?;
     Ok((db, ids))
 }
 
@@ -159,47 +159,40 @@ impl OpenErpSandbox {
     /// Builds the database, binds the address and starts serving.
     pub async fn start(options: Options) -> Result<OpenErpSandbox, SandboxError> {
         let opts = options.clone();
-        let (db, ids) = tokio::task::spawn_blocking(move || build_db(&opts))
+        let (mut db, ids) = tokio::task::spawn_blocking(move || build_db(&opts))
             .await
             .map_err(|e| SandboxError::Setup(e.to_string()))??;
-        let mut passwords = HashMap::new();
-        passwords.insert(2, options.password.clone());
-        {
-            let mut db = db;
-            if options.login != "admin" {
-                db.write(
-                    &orm::Ctx::user(1),
-                    "res.users",
-                    &[2],
-                    orm::val::Vals::new().with("login", orm::val::Val::Str(options.login.clone())),
-                )?;
-            }
-            let shared = Arc::new(Shared::new(db, options.db_name.clone(), passwords));
-            let listener = tokio::net::TcpListener::bind(options.addr).await?;
-            let addr = listener.local_addr()?;
-            let app = App::new(Arc::clone(&shared), options.limits).router();
-            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-            let service = app.into_make_service_with_connect_info::<server::ConnInfo>();
-            let task = tokio::spawn(async move {
-                let serve = axum::serve(KillListener::new(listener), service)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    });
-                if let Err(e) = serve.await {
-                    tracing::warn!("openerp sandbox stopped: {e}");
-                }
-            });
-            tracing::info!(%addr, "openerp sandbox listening");
-            Ok(OpenErpSandbox {
-                shared,
-                addr,
-                login: options.login,
-                password: options.password,
-                ids,
-                shutdown: Some(tx),
-                task: Some(task),
-            })
+        if options.login != "admin" {
+            let login =
+                orm::val::Vals::new().with("login", orm::val::Val::Str(options.login.clone()));
+            db.write(&orm::Ctx::user(1), "res.users", &[2], login)?;
         }
+        let passwords = HashMap::from([(2, options.password.clone())]);
+        let shared = Arc::new(Shared::new(db, options.db_name.clone(), passwords));
+        let listener = tokio::net::TcpListener::bind(options.addr).await?;
+        let addr = listener.local_addr()?;
+        let app = App::new(Arc::clone(&shared), options.limits).router();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let service = app.into_make_service_with_connect_info::<server::ConnInfo>();
+        let task = tokio::spawn(async move {
+            let serve =
+                axum::serve(KillListener::new(listener), service).with_graceful_shutdown(async {
+                    let _ = rx.await;
+                });
+            if let Err(e) = serve.await {
+                tracing::warn!("openerp sandbox stopped: {e}");
+            }
+        });
+        tracing::info!(%addr, "openerp sandbox listening");
+        Ok(OpenErpSandbox {
+            shared,
+            addr,
+            login: options.login,
+            password: options.password,
+            ids,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
     }
 
     /// Base URL, e.g. `http://127.0.0.1:41234` (append `/xmlrpc/2/common`, `/xmlrpc/2/object`).

@@ -628,6 +628,28 @@ async fn legacy(
     serve(app, conn, service, true, request).await
 }
 
+/// The dispatcher answers protocol errors (unparsable body, unknown method) with fault 1; on
+/// the legacy endpoint Odoo sends those as text codes too (the message as code, the traceback
+/// as string). Our own handlers already answer with text codes there.
+fn legacy_protocol_fault(text: String) -> String {
+    match crate::rpc::transport::decode_response(&text) {
+        Err(crate::rpc::transport::DecodeFailure::Fault(f)) if f.text_code.is_none() => {
+            let line = f
+                .message
+                .lines()
+                .rev()
+                .find(|l| l.contains(": ") && !l.starts_with(' '))
+                .unwrap_or_default();
+            let message = line.split_once(": ").map_or(line, |(_, m)| m).to_owned();
+            render(
+                FaultStyle::Python,
+                Err(Fault::with_text_code(message, f.message)),
+            )
+        }
+        _ => text,
+    }
+}
+
 const METHOD_NOT_ALLOWED: &str = "<!doctype html>\n<html lang=en>\n<title>405 Method Not Allowed</title>\n<h1>Method Not Allowed</h1>\n<p>The method is not allowed for the requested URL.</p>\n";
 
 async fn serve(
@@ -693,7 +715,10 @@ async fn serve(
         peer: Some(conn.peer),
         path: parts.uri.path().to_owned(),
     };
-    let text = endpoint.handle(meta, &bytes).await;
+    let mut text = endpoint.handle(meta, &bytes).await;
+    if legacy {
+        text = legacy_protocol_fault(text);
+    }
     let pending = lock(&app.shared.pending).remove(&id);
     match pending {
         Some(Inject::Http500) => (StatusCode::INTERNAL_SERVER_ERROR, Body::empty()).into_response(),

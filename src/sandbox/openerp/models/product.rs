@@ -44,7 +44,7 @@ fn default_uom(_: &Db, _: &Ctx) -> Val {
     Val::Id(1)
 }
 
-fn default_company(_: &Db, _: &Ctx) -> Val {
+fn shared_between_companies(_: &Db, _: &Ctx) -> Val {
     Val::False
 }
 
@@ -160,7 +160,7 @@ fn template_fields(b: &mut ModelBuilder) {
         .required()
         .default_fn(default_uom);
     b.m2o("company_id", "Company", "res.company")
-        .default_fn(default_company);
+        .default_fn(shared_between_companies);
     b.m2m("taxes_id", "Customer Taxes", "account.tax");
     b.m2m("supplier_taxes_id", "Vendor Taxes", "account.tax");
     b.selection(

@@ -122,16 +122,24 @@ fn location() -> ModelDef {
 }
 
 fn location_name(db: &Db, ctx: &Ctx, id: i64) -> String {
-    let name = db
-        .get_str(ctx, "stock.location", id, "name")
-        .unwrap_or_default();
-    let usage = db
-        .get_str(ctx, "stock.location", id, "usage")
-        .unwrap_or_default();
-    match db.get_id(ctx, "stock.location", id, "location_id") {
-        Some(p) if usage != "view" => format!("{}/{name}", location_name(db, ctx, p)),
-        _ => name,
+    let mut parts = Vec::new();
+    let mut cur = Some(id);
+    while let Some(l) = cur {
+        parts.push(
+            db.get_str(ctx, "stock.location", l, "name")
+                .unwrap_or_default(),
+        );
+        let usage = db
+            .get_str(ctx, "stock.location", l, "usage")
+            .unwrap_or_default();
+        cur = if usage == "view" || parts.len() > 64 {
+            None
+        } else {
+            db.get_id(ctx, "stock.location", l, "location_id")
+        };
     }
+    parts.reverse();
+    parts.join("/")
 }
 
 fn warehouse() -> ModelDef {
@@ -1127,7 +1135,7 @@ pub fn set_on_hand(
     Ok(())
 }
 
-/// Field for helpers: whether the database has the `delivery` module's tracking field.
+/// True when the database has the `delivery` module's `stock.picking.carrier_tracking_ref`.
 pub fn has_tracking_ref(db: &Db) -> bool {
     db.def("stock.picking")
         .is_ok_and(|d| d.field("carrier_tracking_ref").is_some())

@@ -966,6 +966,14 @@ impl Db {
         if let Some(h) = def.hooks.before_write {
             h(self, ctx, ids, &mut vals)?;
         }
+        if let Some(pf) = def.parent_field.as_deref()
+            && let Some(parent) = vals.get(pf).and_then(Val::id)
+            && ids
+                .iter()
+                .any(|&id| self.descendants(model, pf, &[id]).contains(&parent))
+        {
+            return Err(OdooError::Validation("Recursion Detected.".into()));
+        }
         let original = vals.clone();
         let mut delegated = Vals::new();
         let mut related = Vals::new();
