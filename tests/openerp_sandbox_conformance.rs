@@ -305,3 +305,43 @@ fn every_allowed_difference_names_a_recorded_call() {
         assert!(!reason.is_empty());
     }
 }
+
+#[test]
+fn the_comparison_reports_differences() {
+    use magento_connector::rpc::value::{array, structure};
+    let mut diffs = Vec::new();
+    let rec = array([structure([
+        ("a", Value::Double(1.0)),
+        ("b", Value::Boolean(false)),
+        ("write_date", Value::String("x".into())),
+    ])]);
+    let got = array([structure([
+        ("a", Value::Integer(1)),
+        ("c", Value::Boolean(false)),
+        ("write_date", Value::String("y".into())),
+    ])]);
+    compare("9999", "", &rec, &got, &mut diffs);
+    assert_eq!(
+        diffs.len(),
+        3,
+        "type, missing and extra keys (write_date may differ): {diffs:?}"
+    );
+    let mut diffs = Vec::new();
+    compare(
+        "9999",
+        "",
+        &Value::Array(vec![Value::Integer(1)]),
+        &Value::Array(vec![]),
+        &mut diffs,
+    );
+    assert_eq!(diffs.len(), 1);
+    let mut diffs = Vec::new();
+    compare_faults("9999", &Fault::new(2, "x"), &Fault::new(1, "x"), &mut diffs);
+    compare_faults(
+        "9999",
+        &Fault::new(1, "Traceback (most recent call last):\nValueError: a\n"),
+        &Fault::new(1, "Traceback (most recent call last):\nValueError: b\n"),
+        &mut diffs,
+    );
+    assert_eq!(diffs.len(), 2, "{diffs:?}");
+}

@@ -567,3 +567,75 @@ pub fn compute_all(
         taxes: out,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::openerp::{Options, build_db};
+
+    fn tax(db: &mut Db, amount: &str, kind: &str, included: bool, affects_base: bool) -> i64 {
+        let vals = Vals::new()
+            .with("name", Val::Str(format!("{kind} {amount}")))
+            .with("amount", Val::Num(amount.parse().unwrap()))
+            .with("amount_type", Val::str(kind))
+            .with("price_include", Val::Bool(included))
+            .with("include_base_amount", Val::Bool(affects_base));
+        db.create(&Ctx::user(2), "account.tax", vals).unwrap()
+    }
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn compute_all_like_odoo() {
+        let (mut db, _) = build_db(&Options::default()).unwrap();
+        let usd = Some(1);
+        let incl = tax(&mut db, "20", "percent", true, false);
+        let r = compute_all(&db, &[incl], d("120"), d("1"), usd);
+        assert_eq!(
+            (r.total_excluded, r.total_included, r.taxes[0].amount),
+            (d("100"), d("120"), d("20"))
+        );
+        let (a, b) = (
+            tax(&mut db, "10", "percent", false, false),
+            tax(&mut db, "5", "percent", false, false),
+        );
+        let r = compute_all(&db, &[a, b], d("33.33"), d("3"), usd);
+        assert_eq!(
+            (
+                r.total_excluded,
+                r.taxes[0].amount,
+                r.taxes[1].amount,
+                r.total_included
+            ),
+            (d("99.99"), d("10"), d("5"), d("114.99"))
+        );
+        let fixed = tax(&mut db, "2", "fixed", false, false);
+        let r = compute_all(&db, &[fixed], d("10"), d("3"), usd);
+        assert_eq!((r.total_excluded, r.total_included), (d("30"), d("36")));
+        let div = tax(&mut db, "10", "division", false, false);
+        let r = compute_all(&db, &[div], d("90"), d("1"), usd);
+        assert_eq!(r.total_included, d("100"));
+        let eco = tax(&mut db, "2", "percent", false, true);
+        db.write(
+            &Ctx::user(2),
+            "account.tax",
+            &[eco],
+            Vals::new().with("sequence", Val::Int(0)),
+        )
+        .unwrap();
+        let r = compute_all(&db, &[eco, a], d("100"), d("1"), usd);
+        assert_eq!(
+            (r.taxes[0].amount, r.taxes[1].amount),
+            (d("2"), d("10.2")),
+            "a tax affecting the base of the next one"
+        );
+        let r = compute_all(&db, &[incl], d("-120"), d("1"), usd);
+        assert_eq!(
+            (r.total_excluded, r.total_included),
+            (d("-100"), d("-120")),
+            "refund lines keep their sign"
+        );
+    }
+}
