@@ -1,1 +1,0 @@
-//! Emulated Odoo 17 external API.
