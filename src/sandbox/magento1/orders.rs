@@ -103,17 +103,26 @@ pub struct LineSpec {
     pub qty: Decimal,
     /// SKU of the configurable parent, for a configurable line.
     pub parent_sku: Option<String>,
+    /// `info_buyRequest` names the product by id (as `cart_product.add` with `product_id`
+    /// does) instead of by SKU.
+    pub by_product_id: bool,
 }
 
 impl LineSpec {
     /// A simple or virtual product line.
     pub fn new(sku: &str, qty: u32) -> Self {
-        LineSpec { sku: sku.to_owned(), qty: Decimal::from(qty), parent_sku: None }
+        LineSpec { sku: sku.to_owned(), qty: Decimal::from(qty), parent_sku: None, by_product_id: false }
     }
 
     /// A configurable line: `parent` (e.g. `CLO-TSHIRT`) in its `variant` (e.g. `CLO-TSHIRT-BLUE-L`).
     pub fn configurable(parent: &str, variant: &str, qty: u32) -> Self {
-        LineSpec { sku: variant.to_owned(), qty: Decimal::from(qty), parent_sku: Some(parent.to_owned()) }
+        LineSpec { sku: variant.to_owned(), qty: Decimal::from(qty), parent_sku: Some(parent.to_owned()), by_product_id: false }
+    }
+
+    /// The same line, added by product id rather than SKU (changes `product_options` only).
+    pub fn by_id(mut self) -> Self {
+        self.by_product_id = true;
+        self
     }
 }
 
@@ -295,11 +304,13 @@ pub(crate) fn compute_totals(input: &TotalsInput, rate: Decimal) -> CurrencyTota
     CurrencyTotals { lines, totals }
 }
 
-fn buy_request(line: &LineSpec, super_attr: Option<&[(i64, i64)]>) -> Ser {
-    let mut req = vec![
-        (SerKey::Str("sku".into()), Ser::str(line.parent_sku.clone().unwrap_or_else(|| line.sku.clone()))),
-        (SerKey::Str("qty".into()), php::qty_ser(line.qty)),
-    ];
+fn buy_request(line: &LineSpec, product_id: i64, super_attr: Option<&[(i64, i64)]>) -> Ser {
+    let product = if line.by_product_id {
+        (SerKey::Str("product_id".into()), Ser::Int(product_id))
+    } else {
+        (SerKey::Str("sku".into()), Ser::str(line.parent_sku.clone().unwrap_or_else(|| line.sku.clone())))
+    };
+    let mut req = vec![product, (SerKey::Str("qty".into()), php::qty_ser(line.qty))];
     if let Some(attrs) = super_attr {
         req.push((SerKey::Str("super_attribute".into()), Ser::Arr(attrs.iter().map(|(a, v)| (SerKey::Int(*a), Ser::Int(*v))).collect())));
     }
@@ -375,7 +386,7 @@ fn price_lines(
         match &line.parent_sku {
             None => {
                 let tax = shop.tax_rate(product.int("tax_class_id", store).unwrap_or(0), tax_country, tax_region);
-                let options = Ser::map([("info_buyRequest", buy_request(line, None))]).serialize();
+                let options = Ser::map([("info_buyRequest", buy_request(line, product.id, None))]).serialize();
                 out.push(PricedLine {
                     base_price: product.final_price(store, now),
                     base_original: product.decimal("price", store).unwrap_or_default(),
@@ -403,7 +414,7 @@ fn price_lines(
                     let label = super::model::attributes::option_label(sa.code, value).unwrap_or("");
                     info.push(Ser::map([("label", Ser::str(sa.label)), ("value", Ser::str(label))]));
                 }
-                let request = buy_request(line, Some(&super_values));
+                let request = buy_request(line, parent.id, Some(&super_values));
                 let options = Ser::map([
                     ("info_buyRequest", request.clone()),
                     ("attributes_info", Ser::Arr(info.into_iter().enumerate().map(|(i, v)| (SerKey::Int(i as i64), v)).collect())),

@@ -314,14 +314,17 @@ pub(crate) fn seed_order_specs(start: DateTime<Utc>) -> Vec<OrderSpec> {
     let at = |minutes_ago: i64| Some(start - Duration::minutes(minutes_ago));
     let (guest, guest_address) = guest();
     let mut v = Vec::new();
-    // 100000001: John, CONNECTOR10, billing NY (address 2), shipping CA (address 1), tax.
+    // 100000001: John, CONNECTOR10, billing NY / shipping CA typed at checkout (as recorded:
+    // not picked from the address book), tax after discount.
+    let john = seed::customers().into_iter().find(|c| c.magento_id == Some(1)).map(|c| c.addresses).unwrap_or_default();
+    let typed = |i: usize| john.get(i).map_or(AddressSpec::Book(i as i64 + 1), |a| AddressSpec::New(NewAddress::from_seed(a)));
     let mut o = OrderSpec::new(
         1,
         CustomerSpec::Registered(1),
-        AddressSpec::Book(2),
-        vec![LineSpec::new("ELEC-PHN-001", 1), LineSpec::new("HOME-001", 3), LineSpec::new("BOOK-001", 1)],
+        typed(1),
+        vec![LineSpec::new("ELEC-PHN-001", 1).by_id(), LineSpec::new("HOME-001", 3), LineSpec::new("BOOK-001", 1)],
     );
-    o.shipping = Some(AddressSpec::Book(1));
+    o.shipping = Some(typed(0));
     o.coupon = Some("CONNECTOR10".into());
     o.created_at = at(70);
     v.push(o);
@@ -331,7 +334,7 @@ pub(crate) fn seed_order_specs(start: DateTime<Utc>) -> Vec<OrderSpec> {
         guest.clone(),
         AddressSpec::New(guest_address.clone()),
         vec![
-            LineSpec::configurable(seed::CONFIGURABLE_SKU, "CLO-TSHIRT-BLUE-L", 2),
+            LineSpec::configurable(seed::CONFIGURABLE_SKU, "CLO-TSHIRT-BLUE-L", 2).by_id(),
             LineSpec::new("ELEC-ACC-002", 1),
             LineSpec::new("SRV-WARRANTY-2Y", 1),
         ],

@@ -50,8 +50,19 @@ pub(crate) fn router(app: Arc<App>) -> axum::Router {
 
 const STYLE: FaultStyle = FaultStyle::Zend;
 
+/// Zend's spelling of what dxr writes differently: `<int>` (never `<i4>`), `<data/>` for an
+/// empty array, and `'` unescaped (XMLWriter escapes `"` but not `'`). Literal tags cannot occur
+/// inside values (text is escaped), so these replacements only touch markup.
+fn zend_wire(text: String) -> String {
+    if text.contains("<i4>") || text.contains("<data></data>") || text.contains("&apos;") {
+        text.replace("<i4>", "<int>").replace("</i4>", "</int>").replace("<data></data>", "<data/>").replace("&apos;", "'")
+    } else {
+        text
+    }
+}
+
 fn xml(text: String) -> Response {
-    let mut resp = Response::new(Body::from(text));
+    let mut resp = Response::new(Body::from(zend_wire(text)));
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=UTF-8"));
     resp
 }

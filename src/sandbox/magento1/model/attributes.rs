@@ -60,7 +60,7 @@ pub(crate) struct AttrDef {
     pub input: Option<&'static str>,
     /// `is_required`.
     pub required: bool,
-    /// Scope as configured (prices are saved globally: catalog price scope is global).
+    /// Scope as configured (what `product_attribute.list` reports).
     pub scope: Scope,
     /// Storage type.
     pub backend: Backend,
@@ -128,17 +128,17 @@ pub(crate) const PRODUCT_ATTRIBUTES: &[AttrDef] = &[
     a("size", 134, Some("select"), false, G, I, SIMPLE, true),
     a("color", 94, Some("select"), false, G, I, SIMPLE, true),
     a("manufacturer", 83, Some("select"), false, G, I, SIMPLE, true),
-    a("price", 77, Some("price"), true, G, N, &[], true),
-    a("group_price", 92, Some("text"), false, G, X, &[], true),
-    a("special_price", 78, Some("price"), false, G, N, &[], true),
-    a("special_from_date", 79, Some("date"), false, G, D, &[], true),
-    a("special_to_date", 80, Some("date"), false, G, D, &[], true),
-    a("cost", 81, Some("price"), false, G, N, &[], false),
-    a("tier_price", 93, Some("text"), false, G, X, &[], true),
+    a("price", 77, Some("price"), true, W, N, &[], true),
+    a("group_price", 92, Some("text"), false, W, X, &[], true),
+    a("special_price", 78, Some("price"), false, W, N, &[], true),
+    a("special_from_date", 79, Some("date"), false, W, D, &[], true),
+    a("special_to_date", 80, Some("date"), false, W, D, &[], true),
+    a("cost", 81, Some("price"), false, W, N, &[], false),
+    a("tier_price", 93, Some("text"), false, W, X, &[], true),
     a("minimal_price", 101, Some("price"), false, S, N, &[], true),
     a("msrp_enabled", 120, Some("select"), false, W, V, &[], true),
     a("msrp_display_actual_price_type", 121, Some("select"), false, W, V, &[], true),
-    a("msrp", 122, Some("price"), false, G, N, &[], true),
+    a("msrp", 122, Some("price"), false, W, N, &[], true),
     a("tax_class_id", 123, Some("select"), true, W, I, &[], true),
     a("price_view", 128, Some("select"), true, G, I, BUNDLE, false),
     a("meta_title", 84, Some("text"), false, S, V, &[], true),
@@ -168,6 +168,16 @@ impl AttrDef {
     /// True when the attribute exists for products of `type_id`.
     pub(crate) fn applies_to(&self, type_id: &str) -> bool {
         self.apply_to.is_empty() || self.apply_to.contains(&type_id)
+    }
+
+    /// Scope values are saved in: the configured one, except prices and their dates, which
+    /// follow the catalog price scope (global, Magento's default).
+    pub(crate) fn save_scope(&self) -> Scope {
+        let price_scoped = matches!(
+            self.code,
+            "price" | "group_price" | "special_price" | "special_from_date" | "special_to_date" | "cost" | "tier_price" | "msrp"
+        );
+        if price_scoped { Scope::Global } else { self.scope }
     }
 
     /// True when this attribute is stored outside the plain value map (handled by the caller).

@@ -186,7 +186,7 @@ pub(crate) fn current_store(shop: &Shop, args: Args) -> ApiResult<Value> {
 
 /// Writes `value` (already normalised; `None` clears) for `def` in `store`.
 fn write_value(shop: &Shop, p: &mut Product, def: &AttrDef, store: i64, value: Option<Value>) {
-    let targets: Vec<i64> = match (store, def.scope) {
+    let targets: Vec<i64> = match (store, def.save_scope()) {
         (0, _) | (_, Scope::Global) => vec![0],
         (s, Scope::Website) => shop.stores_of_website(shop.website_of(s)),
         (s, Scope::Store) => vec![s],
