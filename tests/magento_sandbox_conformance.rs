@@ -198,10 +198,13 @@ fn fault_code_type(xml: &str) -> &'static str {
     if xml.contains("<name>faultCode</name><value><int>") { "int" } else { "other" }
 }
 
+/// Finds the argument that holds an id inside a call's positional arguments.
+type Locate = fn(&mut Vec<Value>) -> Option<&mut Value>;
+
 /// Which entity a recorded id names in a request, and where.
 fn substitute(stem: &str, call: &mut MethodCall<'_>, ids: &HashMap<(&'static str, String), String>) {
     let key = &stem[..4];
-    let (kind, locate): (&str, fn(&mut Vec<Value>) -> Option<&mut Value>) = match key {
+    let (kind, locate): (&str, Locate) = match key {
         "0180" | "0190" => ("category", |a| a.get_mut(0)),
         "0270" | "0280" => ("category", |a| match a.get_mut(3) {
             Some(Value::Struct(m)) => match m.get_mut("category_ids") {
