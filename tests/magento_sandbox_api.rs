@@ -378,3 +378,94 @@ async fn customers_and_addresses() {
     assert!(matches!(c.call0("customer.list").await, Err(CallError::Http { status: 500, .. })));
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn categories_create_move_assign_and_delete() {
+    let sb = sandbox().await;
+    let c = Client::login(&sb).await;
+    let f = fault(c.call("catalog_category.create", vec![i(3), st(&[("name", s("Kids"))])]).await);
+    assert_eq!((f.code, f.message.as_str()), (103, "Attribute \"is_active\" is required."));
+    let data = st(&[
+        ("name", s("Kids")),
+        ("is_active", i(1)),
+        ("include_in_menu", i(1)),
+        ("available_sort_by", s("use_config")),
+        ("default_sort_by", s("use_config")),
+    ]);
+    let id = c.call("catalog_category.create", vec![i(3), data]).await.unwrap();
+    assert_eq!(id, s("13"), "12 is the seeded Wholesale Root");
+    let kids = sb.categories_named(3, "Kids");
+    assert_eq!((kids.len(), kids[0].position, kids[0].level, kids[0].path.as_str()), (1, 3, 3, "1/2/3/13"));
+    let info = c.call("catalog_category.info", vec![s("13")]).await.unwrap();
+    assert_eq!(
+        (text(&info, "url_path"), text(&info, "children"), text(&info, "all_children")),
+        ("clothing/kids.html".into(), String::new(), "13".into())
+    );
+    let parent = c.call("catalog_category.info", vec![i(3)]).await.unwrap();
+    assert_eq!((text(&parent, "children"), get(&parent, "children_count")), ("4,5,13".into(), &i(3)));
+    // Move under Electronics after Phones (7): Accessories shifts down.
+    c.call("catalog_category.move", vec![i(13), i(6), i(7)]).await.unwrap();
+    let order: Vec<i64> = sb.child_categories(6).iter().map(|c| c.id).collect();
+    assert_eq!(order, [7, 13, 8]);
+    assert_eq!(sb.category(13).unwrap().path, "1/2/6/13");
+    assert_eq!(code(c.call("catalog_category.move", vec![i(6), i(13)]).await), 104, "not under its own subtree");
+    // Assignments.
+    c.call("catalog_category.assignProduct", vec![i(13), s("HOME-001"), i(5), s("sku")]).await.unwrap();
+    let assigned = c.call("catalog_category.assignedProducts", vec![i(13)]).await.unwrap();
+    assert_eq!((get(&items(&assigned)[0], "product_id"), get(&items(&assigned)[0], "position")), (&i(5), &i(5)));
+    assert!(sb.product("HOME-001").unwrap().category_ids.contains(&13));
+    let f = fault(c.call("catalog_category.assignProduct", vec![i(13), s("NOPE"), Value::Nil, s("sku")]).await);
+    assert_eq!((f.code, f.message.as_str()), (102, "Product not exists."));
+    assert_eq!(code(c.call("catalog_category.removeProduct", vec![i(13), s("1")]).await), 106);
+    c.call("catalog_category.removeProduct", vec![i(13), s("5")]).await.unwrap();
+    assert!(!sb.product("HOME-001").unwrap().category_ids.contains(&13));
+    // Level and tree of the wholesale website.
+    let level = c.call("catalog_category.level", vec![i(2)]).await.unwrap();
+    assert_eq!(get(&items(&level)[0], "category_id"), &i(12));
+    assert_eq!(code(c.call("catalog_category.delete", vec![i(2)]).await), 105);
+    c.call("catalog_category.delete", vec![i(6)]).await.unwrap();
+    assert!(sb.category(13).is_none(), "children go with their parent");
+    assert!(!sb.product("ELEC-PHN-001").unwrap().category_ids.contains(&6));
+    assert_eq!(code(c.call("catalog_category.info", vec![i(6)]).await), 102);
+    assert_eq!(sb.category_count(), 9);
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn attribute_metadata_and_tax_classes() {
+    let sb = sandbox().await;
+    let c = Client::login(&sb).await;
+    let tax = c.call("catalog_product_attribute.options", vec![s("tax_class_id")]).await.unwrap();
+    let tax = items(&tax);
+    assert_eq!(tax.len(), 3);
+    assert_eq!((get(&tax[0], "value"), text(&tax[0], "label")), (&s("0"), "None".to_owned()), "'None' leads, its value a string");
+    assert_eq!((get(&tax[1], "value"), text(&tax[1], "label")), (&i(2), "Taxable Goods".to_owned()));
+    assert_eq!(text(&tax[2], "label"), "Shipping");
+    let color = c.call("product_attribute.options", vec![s("color")]).await.unwrap();
+    assert_eq!(items(&color)[0], st(&[("label", s("")), ("value", s(""))]), "the empty option first");
+    assert_eq!(code(c.call("product_attribute.options", vec![s("no_such")]).await), 101);
+    let sets = c.call0("product_attribute_set.list").await.unwrap();
+    assert_eq!(items(&sets).len(), 2);
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn zend_protocol_faults() {
+    let sb = sandbox().await;
+    magento_connector::rpc::transport::install_crypto_provider();
+    let http = reqwest::Client::new();
+    let post = |body: &'static str| http.post(sb.url()).header("content-type", "text/xml").body(body).send();
+    let cases = [
+        ("", 630),
+        ("<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"b\">]><methodCall><methodName>login</methodName></methodCall>", 631),
+        ("<?xml version=\"1.0\"?><methodCall><params/></methodCall>", 632),
+        ("<?xml version=\"1.0\"?><methodCall><methodName>nope</methodName><params/></methodCall>", 620),
+    ];
+    for (body, want) in cases {
+        let resp = post(body).await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let text = resp.text().await.unwrap();
+        assert!(text.contains(&format!("<name>faultCode</name><value><int>{want}</int></value>")), "{want}: {text}");
+    }
+    sb.shutdown().await;
+}

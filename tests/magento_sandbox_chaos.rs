@@ -147,6 +147,22 @@ async fn random_injection_per_http_request() {
     knobs.set_random_faults(1.0, &[Inject::Fault], 7);
     let f = fault(c.call("catalog_product.create", create("INJ-FAULT")).await);
     assert_eq!(f.code, 1);
+    // A random deadlock hits the first write call of a request and spares reads.
+    knobs.set_random_faults(1.0, &[Inject::Deadlock], 7);
+    let f = fault(c.call("catalog_product.create", create("INJ-DEADLOCK")).await);
+    assert_eq!((f.code, f.message.as_str()), (1, DEADLOCK));
+    c.call0("store.list").await.expect("reads do not deadlock");
+    let out = c
+        .multi(vec![
+            item("store.list", vec![]),
+            item("catalog_product.create", create("INJ-MC-1")),
+            item("catalog_product.create", create("INJ-MC-2")),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(text(&items(&out)[1], "faultMessage"), "Internal Error. Please see log for details.");
+    assert!(matches!(&items(&out)[2], Value::String(_)), "only the first write deadlocks");
+    assert!(sb.product("INJ-MC-1").is_none() && sb.product("INJ-MC-2").is_some() && sb.product("INJ-DEADLOCK").is_none());
     knobs.set_random_faults(1.0, &[Inject::Timeout], 7);
     knobs.set_hang(Duration::from_secs(3));
     let impatient = Client { transport: transport(&sb, Duration::from_millis(300)), session: c.session.clone() };

@@ -26,6 +26,10 @@ use crate::rpc::dispatch::{Call, FaultStyle, MethodResult, Registry};
 use crate::rpc::value::{array, string, structure};
 use crate::sandbox::knobs::{Inject, Knobs};
 
+/// Private request header set by the HTTP layer when random injection picked a deadlock for a
+/// write request: its first write call deadlocks (never seen by clients).
+pub(crate) const FORCED_DEADLOCK_HEADER: &str = "x-sandbox-forced-deadlock";
+
 /// Fault codes that never reach the wire: they tell the HTTP layer to fail the request.
 pub(crate) const ABORT_HTTP500: i32 = -1_000_500;
 /// Hold the request, then drop it.
@@ -256,7 +260,8 @@ fn fault_outcome(resource: Option<&str>, name: &str, custom: Option<&str>) -> Ou
 }
 
 /// Runs one logical call (`call`, or one `multiCall` item) after the session check.
-fn run_one(state: &SandboxState, user: &SessionUser, path: &str, args: &[Value]) -> Outcome {
+/// `forced_deadlock` is consumed by the first write call when set.
+fn run_one(state: &SandboxState, user: &SessionUser, path: &str, args: &[Value], forced_deadlock: &mut bool) -> Outcome {
     let resolved = resolve_path(path);
     let counted = resolved.map_or_else(|| path.to_owned(), |p| format!("{}.{}", p.resource, p.method));
     let injected = state.knobs.on_call(&counted, args);
@@ -279,6 +284,9 @@ fn run_one(state: &SandboxState, user: &SessionUser, path: &str, args: &[Value])
         None => {}
     }
     let write = resources::is_write(p.resource, p.method);
+    if write && std::mem::take(forced_deadlock) {
+        return Outcome::Fault(1, DEADLOCK_MESSAGE.into(), generic);
+    }
     let mut apply = true;
     let mut deadlocked = false;
     if write && state.writes_in_flight.load(Ordering::SeqCst) > 1 {
@@ -319,7 +327,8 @@ async fn call(state: Arc<SandboxState>, c: Call) -> MethodResult {
         Some(Value::Array(a)) => a.clone(),
         _ => Vec::new(),
     };
-    match run_one(&state, &user, &path, &args) {
+    let mut forced = c.meta.headers.contains_key(FORCED_DEADLOCK_HEADER);
+    match run_one(&state, &user, &path, &args, &mut forced) {
         Outcome::Ok(v) => Ok(v),
         Outcome::Fault(code, msg, _) => Err(Fault::new(code, msg)),
         Outcome::Abort(kind) => Err(abort(kind)),
@@ -335,6 +344,7 @@ async fn multi_call(state: Arc<SandboxState>, c: Call) -> MethodResult {
         Some(Value::Struct(m)) => m.get("break").is_some_and(|v| php::to_php_string(v) == "1"),
         _ => false,
     };
+    let mut forced = c.meta.headers.contains_key(FORCED_DEADLOCK_HEADER);
     let mut out = Vec::with_capacity(calls.len());
     for item in &calls {
         let (path, args): (Option<String>, Vec<Value>) = match item {
@@ -345,7 +355,7 @@ async fn multi_call(state: Arc<SandboxState>, c: Call) -> MethodResult {
         };
         let outcome = match path {
             None => fault_outcome(None, "resource_path_invalid", None),
-            Some(p) => run_one(&state, &user, &p, &args),
+            Some(p) => run_one(&state, &user, &p, &args, &mut forced),
         };
         match outcome {
             Outcome::Ok(v) => out.push(v),

@@ -107,8 +107,7 @@ async fn injected(app: &App, kind: Inject) -> Response {
         Inject::Http500 => http500(),
         Inject::Timeout => hold(app).await,
         Inject::Drop => dropped(),
-        Inject::Fault => fault(Fault::new(1, "Internal Error. Please see log for details.")),
-        Inject::Deadlock => fault(Fault::new(1, super::faults::DEADLOCK_MESSAGE)),
+        Inject::Fault | Inject::Deadlock => fault(Fault::new(1, "Internal Error. Please see log for details.")),
     }
 }
 
@@ -154,10 +153,17 @@ async fn handle(State(app): State<Arc<App>>, request: axum::extract::Request) ->
         app.state.writes_in_flight.fetch_add(1, Ordering::SeqCst);
     }
     let _guard = WriteGuard(&app.state, writes);
-    if let Some(kind) = app.state.knobs.before_request().await {
-        return Ok(injected(&app, kind).await);
+    let mut headers = parts.headers;
+    headers.remove(handler::FORCED_DEADLOCK_HEADER);
+    match app.state.knobs.before_request().await {
+        // A random deadlock hits the request's first write call (reads never deadlock).
+        Some(Inject::Deadlock) if writes => {
+            headers.insert(handler::FORCED_DEADLOCK_HEADER, HeaderValue::from_static("1"));
+        }
+        Some(Inject::Deadlock) | None => {}
+        Some(kind) => return Ok(injected(&app, kind).await),
     }
-    let meta = RequestMeta { headers: parts.headers, peer: None, path: parts.uri.path().to_owned() };
+    let meta = RequestMeta { headers, peer: None, path: parts.uri.path().to_owned() };
     let call = Call { method: call.name.into_owned(), params: call.params, meta: Arc::new(meta) };
     let result = app.registry.dispatch(Arc::clone(&app.state), call, app.limits.timeout).await;
     if let Err(f) = &result

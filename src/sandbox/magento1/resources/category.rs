@@ -231,7 +231,7 @@ pub(crate) fn create(shop: &mut Shop, args: Args, now: DateTime<Utc>) -> ApiResu
     let key = values
         .get("url_key")
         .map(php::to_php_string)
-        .unwrap_or_else(|| super::super::seeding::url_key(&php::to_php_string(&values["name"])));
+        .unwrap_or_else(|| super::super::seeding::url_key(&values.get("name").map(php::to_php_string).unwrap_or_default()));
     values.insert("url_key".into(), string(key.clone()));
     values.insert("url_path".into(), string(url_path(shop, parent_id, level, &key)));
     shop.catalog.put_category(Category {

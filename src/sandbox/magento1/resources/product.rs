@@ -159,23 +159,18 @@ pub(crate) fn list(shop: &Shop, args: Args) -> ApiResult<Value> {
     if let Some(bad) = filter.fields().find(|f| !known_filter_field(f)) {
         return Err(ApiError::api_msg("filters_invalid", format!("Invalid attribute name: {bad}.")));
     }
-    let website = shop.website_of(store);
-    let rows = shop
-        .catalog
-        .products()
-        .filter(|p| store == 0 || p.website_ids.contains(&website))
-        .filter(|p| filter.is_empty() || filter.matches(|f| filter_column(p, f, store)))
-        .map(|p| {
-            structure([
-                ("product_id", php::int(p.id)),
-                ("sku", string(p.sku.clone())),
-                ("name", p.value("name", store).cloned().unwrap_or(Value::Nil)),
-                ("set", php::int(p.set_id)),
-                ("type", string(p.type_id.clone())),
-                ("category_ids", ints(p.category_ids.iter().copied())),
-                ("website_ids", ints(p.website_ids.iter().copied())),
-            ])
-        });
+    // `setStoreId` only picks the values' scope: products of other websites are listed too.
+    let rows = shop.catalog.products().filter(|p| filter.is_empty() || filter.matches(|f| filter_column(p, f, store))).map(|p| {
+        structure([
+            ("product_id", php::int(p.id)),
+            ("sku", string(p.sku.clone())),
+            ("name", p.value("name", store).cloned().unwrap_or(Value::Nil)),
+            ("set", php::int(p.set_id)),
+            ("type", string(p.type_id.clone())),
+            ("category_ids", ints(p.category_ids.iter().copied())),
+            ("website_ids", ints(p.website_ids.iter().copied())),
+        ])
+    });
     Ok(Value::Array(rows.collect()))
 }
 
