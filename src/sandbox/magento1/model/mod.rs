@@ -85,7 +85,7 @@ impl Shop {
         if key == "0" || key == "admin" {
             return Ok(0);
         }
-        if let Some(id) = php::int_of_numeric(&key).filter(|_| php::is_numeric(&key)) {
+        if let Some(id) = php::int_of_numeric(&key) {
             return self.store(id).map(|s| s.store_id).ok_or(NoSuchStore);
         }
         self.stores.iter().find(|s| s.code == key).map(|s| s.store_id).ok_or(NoSuchStore)
