@@ -1,1 +1,0 @@
-//! Emulated Magento 1 / OpenMage 19.4 XML-RPC API.
