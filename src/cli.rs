@@ -52,7 +52,11 @@ pub trait Wiring: Send + Sync {
 pub struct Unwired;
 
 impl Wiring for Unwired {
-    fn services<'a>(&'a self, _: &'a Arc<Config>, _: &'a Store) -> Pin<Box<dyn Future<Output = anyhow::Result<Services>> + Send + 'a>> {
+    fn services<'a>(
+        &'a self,
+        _: &'a Arc<Config>,
+        _: &'a Store,
+    ) -> Pin<Box<dyn Future<Output = anyhow::Result<Services>> + Send + 'a>> {
         Box::pin(async { Ok(Services::unwired()) })
     }
 }
@@ -251,7 +255,10 @@ pub fn pick_backend(config: &Config, name: Option<String>) -> Result<String, Fai
         Some(n) if config.backends.contains_key(&n) => Ok(n),
         Some(n) => Err(Failure::new(
             exit::CONFIG,
-            format!("unknown backend {n:?} (configured: {})", config.backends.keys().cloned().collect::<Vec<_>>().join(", ")),
+            format!(
+                "unknown backend {n:?} (configured: {})",
+                config.backends.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
         )),
         None if config.backends.len() == 1 => Ok(config.backends.keys().next().cloned().unwrap_or_default()),
         None => Err(Failure::new(
@@ -265,7 +272,10 @@ pub fn pick_backend(config: &Config, name: Option<String>) -> Result<String, Fai
 }
 
 async fn services(wiring: &dyn Wiring, config: &Arc<Config>, store: &Store) -> Result<Services, Failure> {
-    wiring.services(config, store).await.map_err(|e| Failure::new(exit::FAILED, format!("cannot set up the backends: {e:#}")))
+    wiring
+        .services(config, store)
+        .await
+        .map_err(|e| Failure::new(exit::FAILED, format!("cannot set up the backends: {e:#}")))
 }
 
 async fn serve(config: Arc<Config>, wiring: &dyn Wiring) -> Result<(), Failure> {
@@ -278,7 +288,8 @@ async fn serve(config: Arc<Config>, wiring: &dyn Wiring) -> Result<(), Failure> 
         .await
         .map_err(|e| Failure::new(exit::SERVE, format!("cannot listen on {}: {e}", config.server.bind)))?;
     let addr = listener.local_addr().map_err(|e| Failure::new(exit::SERVE, e.to_string()))?;
-    let source = config.source.as_ref().map_or_else(|| "built-in sandbox defaults".to_owned(), |p| p.display().to_string());
+    let source =
+        config.source.as_ref().map_or_else(|| "built-in sandbox defaults".to_owned(), |p| p.display().to_string());
     tracing::info!(
         config = %source,
         state = %config.state_path.display(),
@@ -319,11 +330,16 @@ async fn check(config: Arc<Config>, wiring: &dyn Wiring, backend: Option<String>
             bad.push(name);
         }
     }
-    if bad.is_empty() { Ok(()) } else { Err(Failure::new(exit::FAILED, format!("check found problems on: {}", bad.join(", ")))) }
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(exit::FAILED, format!("check found problems on: {}", bad.join(", "))))
+    }
 }
 
 fn migrate(config: &Config) -> Result<(), Failure> {
-    let (_, before) = Store::open_reporting(&config.state_path).map_err(|e| Failure::new(exit::STORE, e.to_string()))?;
+    let (_, before) =
+        Store::open_reporting(&config.state_path).map_err(|e| Failure::new(exit::STORE, e.to_string()))?;
     let now = crate::store::SCHEMA_VERSION;
     let path = config.state_path.display();
     if before == now {

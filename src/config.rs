@@ -265,7 +265,8 @@ pub struct Config {
 
 /// Environment variable name for a backend secret: `MAGENTO_CONNECTOR_<BACKEND>_<SUFFIX>`.
 pub fn env_name(backend: &str, suffix: &str) -> String {
-    let b: String = backend.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+    let b: String =
+        backend.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
     format!("{ENV_PREFIX}_{b}_{suffix}")
 }
 
@@ -275,17 +276,23 @@ impl Config {
         if !explicit && !path.exists() {
             return Config::from_raw(RawConfig::default(), None, env);
         }
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        let raw: RawConfig =
-            toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.message().to_owned() })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let raw: RawConfig = toml::from_str(&text)
+            .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.message().to_owned() })?;
         Config::from_raw(raw, Some(path.to_owned()), env)
     }
 
     /// Validates raw settings and applies environment overrides (`env` is injectable for tests).
-    pub fn from_raw(raw: RawConfig, source: Option<PathBuf>, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    pub fn from_raw(
+        raw: RawConfig,
+        source: Option<PathBuf>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
         let invalid = |key: &str, message: String| ConfigError::Invalid { key: key.to_owned(), message };
         let bind_text = raw.server.bind.unwrap_or_else(|| DEFAULT_BIND.to_owned());
-        let bind: SocketAddr = bind_text.parse().map_err(|_| invalid("server.bind", format!("{bind_text:?} is not an address:port")))?;
+        let bind: SocketAddr =
+            bind_text.parse().map_err(|_| invalid("server.bind", format!("{bind_text:?} is not an address:port")))?;
         let allow_public = raw.server.allow_non_loopback.unwrap_or(false);
         if !bind.ip().is_loopback() && !allow_public {
             return Err(invalid(
@@ -325,7 +332,10 @@ impl Config {
         }
         for (name, b) in raw.backends {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-                return Err(invalid(&format!("backends.{name}"), "backend names use letters, digits, '_' and '-'".into()));
+                return Err(invalid(
+                    &format!("backends.{name}"),
+                    "backend names use letters, digits, '_' and '-'".into(),
+                ));
             }
             if b.sandbox {
                 backends.insert(name, BackendConfig::Sandbox);
@@ -334,26 +344,37 @@ impl Config {
             let key = |k: &str| format!("backends.{name}.{k}");
             let o = b.openerp.ok_or_else(|| invalid(&key("openerp"), "missing section".into()))?;
             let m = b.magento.ok_or_else(|| invalid(&key("magento"), "missing section".into()))?;
-            let password = env(&env_name(&name, "OPENERP_PASSWORD")).map(Secret::new).or(o.password).unwrap_or_default();
+            let password =
+                env(&env_name(&name, "OPENERP_PASSWORD")).map(Secret::new).or(o.password).unwrap_or_default();
             if password.is_empty() {
-                return Err(invalid(&key("openerp.password"), format!("missing: set it or {}", env_name(&name, "OPENERP_PASSWORD"))));
+                return Err(invalid(
+                    &key("openerp.password"),
+                    format!("missing: set it or {}", env_name(&name, "OPENERP_PASSWORD")),
+                ));
             }
             let api_key = env(&env_name(&name, "MAGENTO_API_KEY")).map(Secret::new).or(m.api_key).unwrap_or_default();
             if api_key.is_empty() {
-                return Err(invalid(&key("magento.api_key"), format!("missing: set it or {}", env_name(&name, "MAGENTO_API_KEY"))));
+                return Err(invalid(
+                    &key("magento.api_key"),
+                    format!("missing: set it or {}", env_name(&name, "MAGENTO_API_KEY")),
+                ));
             }
             check_url(&key("openerp.url"), &o.url)?;
             check_url(&key("magento.url"), &m.url)?;
             let kind = match m.kind.as_str() {
                 "magento1" => MagentoKind::Magento1,
                 "magento2" => return Err(invalid(&key("magento.kind"), "magento2 (REST) is not supported yet".into())),
-                other => return Err(invalid(&key("magento.kind"), format!("unknown kind {other:?} (expected magento1)"))),
+                other => {
+                    return Err(invalid(&key("magento.kind"), format!("unknown kind {other:?} (expected magento1)")));
+                }
             };
             let multicall = match m.multicall.as_deref().unwrap_or("auto") {
                 "auto" => MultiCallMode::Auto,
                 "on" => MultiCallMode::On,
                 "off" => MultiCallMode::Off,
-                other => return Err(invalid(&key("magento.multicall"), format!("{other:?}: expected auto, on or off"))),
+                other => {
+                    return Err(invalid(&key("magento.multicall"), format!("{other:?}: expected auto, on or off")));
+                }
             };
             let concurrency = m.concurrency.unwrap_or(2);
             let batch_size = m.batch_size.unwrap_or(25);
@@ -414,7 +435,10 @@ fn check_url(key: &str, url: &str) -> Result<(), ConfigError> {
     match reqwest::Url::parse(url) {
         Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {
             if !u.username().is_empty() || u.password().is_some() {
-                return Err(ConfigError::Invalid { key: key.to_owned(), message: "put credentials in their own keys, not in the URL".into() });
+                return Err(ConfigError::Invalid {
+                    key: key.to_owned(),
+                    message: "put credentials in their own keys, not in the URL".into(),
+                });
             }
             Ok(())
         }
@@ -431,7 +455,8 @@ mod tests {
     }
 
     fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse { path: "t".into(), message: e.to_string() })?;
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Parse { path: "t".into(), message: e.to_string() })?;
         Config::from_raw(raw, Some("t.toml".into()), env)
     }
 
@@ -516,7 +541,9 @@ mod tests {
 
     #[test]
     fn credentials_in_urls_are_refused() {
-        let e = parse(&FULL.replace("https://erp.example.com/", "https://u:p@erp.example.com/"), &no_env).unwrap_err().to_string();
+        let e = parse(&FULL.replace("https://erp.example.com/", "https://u:p@erp.example.com/"), &no_env)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("credentials") && !e.contains("u:p"), "{e}");
     }
 }

@@ -202,7 +202,10 @@ mod tests {
         let json = serde_json::to_string("tok\"en<&>-123").unwrap();
         let text = format!("raw tok\"en<&>-123 json {json} xml tok\"en&lt;&amp;&gt;-123 pw hunter2-pw short abc");
         let out = r.scrub(&text);
-        assert!(!out.contains("hunter2-pw") && !out.contains("en<&>") && !out.contains("en\\\"") && !out.contains("en&lt;"), "{out}");
+        assert!(
+            !out.contains("hunter2-pw") && !out.contains("en<&>") && !out.contains("en\\\"") && !out.contains("en&lt;"),
+            "{out}"
+        );
         assert!(out.contains("short abc"), "secrets under 4 characters are left alone: {out}");
         assert_eq!(r.scrub("nothing here"), Cow::Borrowed("nothing here"));
     }

@@ -75,7 +75,17 @@ fn help_works_for_every_command() {
         assert!(text(&o.stdout).contains("Usage: magento-connector"), "{cmd}");
     }
     let run = text(&run_in(dir.path(), &["run", "--help"]).stdout);
-    for flag in ["--backend", "--dry-run", "--full", "--ids", "--stores", "--since", "--increment-ids", "order-status", "reimport"] {
+    for flag in [
+        "--backend",
+        "--dry-run",
+        "--full",
+        "--ids",
+        "--stores",
+        "--since",
+        "--increment-ids",
+        "order-status",
+        "reimport",
+    ] {
         assert!(run.contains(flag), "{flag} missing from run --help:\n{run}");
     }
     let version = run_in(dir.path(), &["--version"]);
@@ -160,7 +170,10 @@ fn check_reports_per_backend_and_fails_when_unreachable() {
     let o = run_in(dir.path(), &["--config", cfg.to_str().unwrap(), "check"]);
     assert_eq!(o.status.code(), Some(1));
     let out = text(&o.stdout);
-    assert!(out.contains("backend demo (sandbox): PROBLEMS") && out.contains("backend shop (remote): PROBLEMS"), "{out}");
+    assert!(
+        out.contains("backend demo (sandbox): PROBLEMS") && out.contains("backend shop (remote): PROBLEMS"),
+        "{out}"
+    );
     assert!(out.contains("not available yet"), "{out}");
     assert!(text(&o.stderr).contains("check found problems on: demo, shop"));
 }
@@ -172,7 +185,10 @@ fn demo_prints_only_what_happened() {
     let out = text(&o.stdout);
     assert!(o.status.success(), "{out}\n{}", text(&o.stderr));
     assert!(
-        out.contains(&format!("ok        connector.version: version {}, protocol 1, backends [sandbox]", env!("CARGO_PKG_VERSION"))),
+        out.contains(&format!(
+            "ok        connector.version: version {}, protocol 1, backends [sandbox]",
+            env!("CARGO_PKG_VERSION")
+        )),
         "{out}"
     );
     assert!(out.contains("ok        token check: a call without the token is refused (fault 401"), "{out}");
@@ -245,8 +261,13 @@ except xmlrpc.client.Fault as f:
         assert!(!log.contains(secret), "{secret} in the log:\n{log}");
     }
     let db = rusqlite::Connection::open(dir.path().join("state/connector.sqlite3")).unwrap();
-    let states: Vec<String> =
-        db.prepare("SELECT state FROM runs").unwrap().query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap();
+    let states: Vec<String> = db
+        .prepare("SELECT state FROM runs")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
     assert!(states.iter().all(|s| s == "failed"), "the run recorded its end before the process left: {states:?}");
 }
 
@@ -281,9 +302,14 @@ fn the_example_config_is_valid_and_documents_every_key() {
         "multicall",
     ];
     for key in keys {
-        assert!(text.lines().any(|l| l.trim_start_matches("# ").starts_with(&format!("{key} ="))), "{key} is not documented");
+        assert!(
+            text.lines().any(|l| l.trim_start_matches("# ").starts_with(&format!("{key} ="))),
+            "{key} is not documented"
+        );
     }
-    for env in ["MAGENTO_CONNECTOR_TOKEN", "MAGENTO_CONNECTOR_SHOP_OPENERP_PASSWORD", "MAGENTO_CONNECTOR_SHOP_MAGENTO_API_KEY"] {
+    for env in
+        ["MAGENTO_CONNECTOR_TOKEN", "MAGENTO_CONNECTOR_SHOP_OPENERP_PASSWORD", "MAGENTO_CONNECTOR_SHOP_MAGENTO_API_KEY"]
+    {
         assert!(text.contains(env), "{env}");
     }
 }

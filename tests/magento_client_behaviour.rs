@@ -16,7 +16,8 @@ use magento_connector::magento::*;
 use magento_connector::rpc::{Fault, value};
 use rust_decimal::Decimal;
 
-const DEADLOCK: &str = "SQLSTATE[40001]: Serialization failure: 1213 Deadlock found when trying to get lock; try restarting transaction";
+const DEADLOCK: &str =
+    "SQLSTATE[40001]: Serialization failure: 1213 Deadlock found when trying to get lock; try restarting transaction";
 
 fn info_handler() -> Handler {
     Box::new(|path, _| match path {
@@ -28,11 +29,7 @@ fn info_handler() -> Handler {
 
 fn stock_updates(n: usize) -> Vec<StockUpdate> {
     (0..n)
-        .map(|i| StockUpdate {
-            sku: format!("SKU-{i}"),
-            qty: Some(Decimal::from(i as i64)),
-            ..Default::default()
-        })
+        .map(|i| StockUpdate { sku: format!("SKU-{i}"), qty: Some(Decimal::from(i as i64)), ..Default::default() })
         .collect()
 }
 
@@ -48,11 +45,7 @@ async fn an_expired_session_is_renewed_once_and_the_call_retried() {
     let v = c.version().await.unwrap();
     assert_eq!(v.version, "1.9.4.5");
     assert_eq!(fake.state.count("login"), 2);
-    assert_eq!(
-        fake.state.count("call"),
-        3,
-        "first call, refused call, retried call"
-    );
+    assert_eq!(fake.state.count("call"), 3, "first call, refused call, retried call");
 }
 
 #[tokio::test]
@@ -72,27 +65,18 @@ async fn concurrent_callers_after_an_expiry_share_one_new_login() {
     for t in tasks {
         t.await.unwrap().unwrap();
     }
-    assert_eq!(
-        fake.state.count("login"),
-        2,
-        "one initial login and exactly one re-login"
-    );
+    assert_eq!(fake.state.count("login"), 2, "one initial login and exactly one re-login");
 }
 
 #[tokio::test]
 async fn a_session_refused_right_after_a_new_login_is_an_auth_error_not_a_loop() {
-    let fake = Fake::start(
-        MultiCall::Supported,
-        Box::new(|_, _| Err(Fault::new(5, "Session expired. Try to relogin."))),
-    )
-    .await;
+    let fake =
+        Fake::start(MultiCall::Supported, Box::new(|_, _| Err(Fault::new(5, "Session expired. Try to relogin."))))
+            .await;
     let e = fake.client().version().await.unwrap_err();
     assert!(e.is_auth(), "{e}");
     assert_eq!(e.fault_code, Some(5));
-    assert_eq!(
-        (fake.state.count("login"), fake.state.count("call")),
-        (2, 2)
-    );
+    assert_eq!((fake.state.count("login"), fake.state.count("call")), (2, 2));
 }
 
 #[tokio::test]
@@ -103,11 +87,7 @@ async fn close_ends_the_session_and_later_calls_log_in_again() {
     c.close().await.unwrap();
     assert!(fake.state.sessions.lock().unwrap().is_empty());
     c.close().await.unwrap();
-    assert_eq!(
-        fake.state.count("endSession"),
-        1,
-        "nothing to end the second time"
-    );
+    assert_eq!(fake.state.count("endSession"), 1, "nothing to end the second time");
     c.version().await.unwrap();
     assert_eq!(fake.state.count("login"), 2);
 }
@@ -141,9 +121,7 @@ async fn a_multicall_reports_failing_items_inline() {
         Box::new(|path, args| {
             assert_eq!(path, "cataloginventory_stock_item.update");
             match args.first() {
-                Some(Value::String(s)) if s == "SKU-1" => {
-                    Err(Fault::new(101, "Product not exists."))
-                }
+                Some(Value::String(s)) if s == "SKU-1" => Err(Fault::new(101, "Product not exists.")),
                 Some(Value::String(_)) => Ok(value::boolean(true)),
                 _ => Err(Fault::new(623, "Calling parameters do not match signature")),
             }
@@ -153,21 +131,12 @@ async fn a_multicall_reports_failing_items_inline() {
     let out = fake.client().update_stock(&stock_updates(3)).await;
     assert!(out[0].is_ok() && out[2].is_ok());
     let e = out[1].as_ref().unwrap_err();
-    assert_eq!(
-        (e.kind, e.key.as_deref(), e.fault_code),
-        (ErrorKind::NotFound, Some("SKU-1"), Some(101))
-    );
+    assert_eq!((e.kind, e.key.as_deref(), e.fault_code), (ErrorKind::NotFound, Some("SKU-1"), Some(101)));
     assert_eq!(e.method, "cataloginventory_stock_item.update");
     let mc = fake.state.multicalls();
     assert_eq!(mc.len(), 1);
     assert_eq!(mc[0].len(), 3);
-    assert_eq!(
-        mc[0][1].1,
-        vec![
-            value::string("SKU-1"),
-            value::structure([("qty", value::string("1"))])
-        ]
-    );
+    assert_eq!(mc[0][1].1, vec![value::string("SKU-1"), value::structure([("qty", value::string("1"))])]);
     assert_eq!(fake.state.count("call"), 0);
 }
 
@@ -194,11 +163,7 @@ async fn chunks_run_concurrently_up_to_the_configured_limit() {
     let out = c.update_stock(&stock_updates(30)).await;
     assert!(out.iter().all(Result::is_ok));
     assert_eq!(fake.state.count("multiCall"), 6);
-    assert_eq!(
-        fake.state.max_in_flight.load(Ordering::SeqCst),
-        2,
-        "never more than 2, and the limit is used"
-    );
+    assert_eq!(fake.state.max_in_flight.load(Ordering::SeqCst), 2, "never more than 2, and the limit is used");
 }
 
 #[tokio::test]
@@ -208,15 +173,8 @@ async fn fault_623_on_multicall_falls_back_to_single_calls_and_is_detected_once(
     let out = c.update_stock(&stock_updates(60)).await;
     assert_eq!(out.len(), 60);
     assert!(out.iter().all(Result::is_ok));
-    assert_eq!(
-        fake.state.count("multiCall"),
-        1,
-        "detected on the first chunk only"
-    );
-    assert_eq!(
-        fake.state.calls_to("cataloginventory_stock_item.update"),
-        60
-    );
+    assert_eq!(fake.state.count("multiCall"), 1, "detected on the first chunk only");
+    assert_eq!(fake.state.calls_to("cataloginventory_stock_item.update"), 60);
     let out = c.update_stock(&stock_updates(30)).await;
     assert!(out.iter().all(Result::is_ok));
     assert_eq!(fake.state.count("multiCall"), 1, "remembered");
@@ -231,16 +189,10 @@ async fn probe_reports_version_and_multicall_support() {
     let report = fake.client().probe().await.unwrap();
     assert_eq!(report.version.openmage_version.as_deref(), Some("19.4.23"));
     assert_eq!(report.batch, BatchSupport::Supported);
-    assert_eq!(
-        fake.state.multicalls(),
-        vec![vec![("magento.info".to_owned(), vec![])]]
-    );
+    assert_eq!(fake.state.multicalls(), vec![vec![("magento.info".to_owned(), vec![])]]);
 
     let fake = Fake::start(MultiCall::Rejects, info_handler()).await;
-    assert_eq!(
-        fake.client().probe().await.unwrap().batch,
-        BatchSupport::Unsupported
-    );
+    assert_eq!(fake.client().probe().await.unwrap().batch, BatchSupport::Unsupported);
     let fake = Fake::start(MultiCall::Supported, info_handler()).await;
     let c = fake.client_with(|ep| ep.multicall = MultiCallMode::Off);
     assert_eq!(c.probe().await.unwrap().batch, BatchSupport::Disabled);
@@ -250,10 +202,7 @@ async fn probe_reports_version_and_multicall_support() {
 #[tokio::test]
 async fn multicall_mode_on_reports_a_refusal_per_item_and_off_never_sends_one() {
     let fake = Fake::start(MultiCall::Rejects, info_handler()).await;
-    let out = fake
-        .client_with(|ep| ep.multicall = MultiCallMode::On)
-        .update_stock(&stock_updates(3))
-        .await;
+    let out = fake.client_with(|ep| ep.multicall = MultiCallMode::On).update_stock(&stock_updates(3)).await;
     for (i, r) in out.iter().enumerate() {
         let e = r.as_ref().unwrap_err();
         assert_eq!((e.kind, e.fault_code), (ErrorKind::Protocol, Some(623)));
@@ -261,15 +210,9 @@ async fn multicall_mode_on_reports_a_refusal_per_item_and_off_never_sends_one() 
         assert!(e.message.contains("multicall = \"auto\" or \"off\""), "{e}");
     }
     let fake = Fake::start(MultiCall::Supported, info_handler()).await;
-    let out = fake
-        .client_with(|ep| ep.multicall = MultiCallMode::Off)
-        .update_stock(&stock_updates(7))
-        .await;
+    let out = fake.client_with(|ep| ep.multicall = MultiCallMode::Off).update_stock(&stock_updates(7)).await;
     assert!(out.iter().all(Result::is_ok));
-    assert_eq!(
-        (fake.state.count("multiCall"), fake.state.count("call")),
-        (0, 7)
-    );
+    assert_eq!((fake.state.count("multiCall"), fake.state.count("call")), (0, 7));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -296,10 +239,7 @@ async fn http_500_gives_up_after_the_configured_attempts_with_a_clear_error() {
     let e = c.version().await.unwrap_err();
     assert!(e.is_retryable(), "{e}");
     assert_eq!(e.method, "magento.info");
-    assert!(
-        e.message.contains("HTTP 500") && e.message.contains("gave up after 3 attempts"),
-        "{e}"
-    );
+    assert!(e.message.contains("HTTP 500") && e.message.contains("gave up after 3 attempts"), "{e}");
     assert_eq!(fake.state.http_requests.load(Ordering::SeqCst) - before, 3);
 }
 
@@ -311,43 +251,26 @@ async fn timeouts_are_retried_and_bounded() {
         ep.retries = 3;
     });
     c.version().await.unwrap();
-    fake.state.plan([
-        HttpAction::Delay(Duration::from_secs(2)),
-        HttpAction::Delay(Duration::from_secs(2)),
-    ]);
+    fake.state.plan([HttpAction::Delay(Duration::from_secs(2)), HttpAction::Delay(Duration::from_secs(2))]);
     assert_eq!(c.version().await.unwrap().edition, "Community");
 
     let before = fake.state.http_requests.load(Ordering::SeqCst);
     *fake.state.http_always.lock().unwrap() = Some(HttpAction::Delay(Duration::from_secs(2)));
     let e = c.version().await.unwrap_err();
     assert!(e.is_retryable(), "{e}");
-    assert!(
-        e.message.contains("timed out") && e.message.contains("gave up after 3 attempts"),
-        "{e}"
-    );
+    assert!(e.message.contains("timed out") && e.message.contains("gave up after 3 attempts"), "{e}");
     assert_eq!(fake.state.http_requests.load(Ordering::SeqCst) - before, 3);
 }
 
 #[tokio::test]
 async fn a_timeout_on_a_call_that_must_not_run_twice_is_not_repeated() {
-    let fake = Fake::start(
-        MultiCall::Supported,
-        Box::new(|_, _| Ok(value::boolean(true))),
-    )
-    .await;
+    let fake = Fake::start(MultiCall::Supported, Box::new(|_, _| Ok(value::boolean(true)))).await;
     let c = fake.client_with(|ep| ep.timeout = Duration::from_millis(300));
     c.hold_order("100000001").await.unwrap();
     let before = fake.state.http_requests.load(Ordering::SeqCst);
     fake.state.plan([HttpAction::Delay(Duration::from_secs(2))]);
-    let comment = OrderComment {
-        status: None,
-        comment: "Shipped".into(),
-        notify: true,
-    };
-    let e = c
-        .add_order_comment("100000001", &comment)
-        .await
-        .unwrap_err();
+    let comment = OrderComment { status: None, comment: "Shipped".into(), notify: true };
+    let e = c.add_order_comment("100000001", &comment).await.unwrap_err();
     assert!(e.is_retryable(), "the caller may retry later: {e}");
     assert_eq!(e.key.as_deref(), Some("100000001"));
     assert_eq!(fake.state.http_requests.load(Ordering::SeqCst) - before, 1);
@@ -363,11 +286,7 @@ async fn deadlocks_are_retried_even_for_calls_that_must_not_run_twice() {
             let mut f = f2.lock().unwrap();
             let n = f.entry(path.to_owned()).or_default();
             *n += 1;
-            if *n <= 2 {
-                Err(Fault::new(1, DEADLOCK))
-            } else {
-                Ok(value::boolean(true))
-            }
+            if *n <= 2 { Err(Fault::new(1, DEADLOCK)) } else { Ok(value::boolean(true)) }
         }),
     )
     .await;
@@ -375,18 +294,11 @@ async fn deadlocks_are_retried_even_for_calls_that_must_not_run_twice() {
     let upd = ProductUpdate {
         sku: "A".into(),
         scope: Scope::Default,
-        data: ProductData {
-            name: Some("x".into()),
-            ..Default::default()
-        },
+        data: ProductData { name: Some("x".into()), ..Default::default() },
     };
     c.update_product(&upd).await.unwrap();
     assert_eq!(fake.state.calls_to("catalog_product.update"), 3);
-    let comment = OrderComment {
-        status: Some("processing".into()),
-        comment: "ok".into(),
-        notify: false,
-    };
+    let comment = OrderComment { status: Some("processing".into()), comment: "ok".into(), notify: false };
     c.add_order_comment("100000001", &comment).await.unwrap();
     assert_eq!(fake.state.calls_to("sales_order.addComment"), 3);
 }
@@ -398,11 +310,7 @@ async fn other_faults_are_not_retried() {
         Box::new(|_, _| Err(Fault::new(1, "Invalid attribute value for 'visibility'"))),
     )
     .await;
-    let upd = ProductUpdate {
-        sku: "A".into(),
-        scope: Scope::Default,
-        data: ProductData::default(),
-    };
+    let upd = ProductUpdate { sku: "A".into(), scope: Scope::Default, data: ProductData::default() };
     let e = fake.client().update_product(&upd).await.unwrap_err();
     assert_eq!((e.kind, e.fault_code), (ErrorKind::Refused, Some(1)));
     assert_eq!(e.message, "Invalid attribute value for 'visibility'");
@@ -420,12 +328,8 @@ async fn numeric_skus_are_always_sent_with_identifier_type_sku() {
             // Like Magento: without identifierType a numeric string is an entity id.
             let by_sku = match path {
                 "catalog_product.update" => args.get(3) == Some(&value::string("sku")),
-                "catalog_product_attribute_media.list" => {
-                    args.get(2) == Some(&value::string("sku"))
-                }
-                "catalog_product_attribute_media.remove" => {
-                    args.get(2) == Some(&value::string("sku"))
-                }
+                "catalog_product_attribute_media.list" => args.get(2) == Some(&value::string("sku")),
+                "catalog_product_attribute_media.remove" => args.get(2) == Some(&value::string("sku")),
                 _ => false,
             };
             if !by_sku {
@@ -442,10 +346,7 @@ async fn numeric_skus_are_always_sent_with_identifier_type_sku() {
     let upd = ProductUpdate {
         sku: "1001".into(),
         scope: Scope::Store(2),
-        data: ProductData {
-            enabled: Some(true),
-            ..Default::default()
-        },
+        data: ProductData { enabled: Some(true), ..Default::default() },
     };
     c.update_product(&upd).await.unwrap();
     c.disable_product("1001").await.unwrap();
@@ -454,12 +355,7 @@ async fn numeric_skus_are_always_sent_with_identifier_type_sku() {
     let updates = fake.state.calls("catalog_product.update");
     assert_eq!(
         updates[0],
-        vec![
-            value::string("1001"),
-            value::structure([("status", value::int(1))]),
-            value::int(2),
-            value::string("sku")
-        ]
+        vec![value::string("1001"), value::structure([("status", value::int(1))]), value::int(2), value::string("sku")]
     );
     assert_eq!(
         updates[1],
@@ -476,28 +372,16 @@ async fn numeric_skus_are_always_sent_with_identifier_type_sku() {
 async fn secrets_never_appear_in_errors() {
     let fake = Fake::start(
         MultiCall::Supported,
-        Box::new(|_, _| {
-            Err(Fault::new(
-                1,
-                format!("PDO error near 'session {RECORDED_SID}' and key '{KEY}'"),
-            ))
-        }),
+        Box::new(|_, _| Err(Fault::new(1, format!("PDO error near 'session {RECORDED_SID}' and key '{KEY}'")))),
     )
     .await;
     let c = fake.client();
     let e = c
-        .update_product(&ProductUpdate {
-            sku: "A".into(),
-            scope: Scope::Default,
-            data: ProductData::default(),
-        })
+        .update_product(&ProductUpdate { sku: "A".into(), scope: Scope::Default, data: ProductData::default() })
         .await
         .unwrap_err();
     let text = format!("{e} {e:?}");
-    assert!(
-        !text.contains(RECORDED_SID) && !text.contains(KEY),
-        "{text}"
-    );
+    assert!(!text.contains(RECORDED_SID) && !text.contains(KEY), "{text}");
     assert!(text.contains("[redacted]"), "{text}");
     assert!(!format!("{c:?}").contains(KEY));
 }
@@ -516,19 +400,12 @@ struct Shop {
 impl Shop {
     fn insert(&self, sku: &str) -> i64 {
         let id = self.next_id.fetch_add(1, Ordering::SeqCst) + 100;
-        self.products
-            .lock()
-            .unwrap()
-            .insert(sku.to_lowercase(), (id, sku.to_owned()));
+        self.products.lock().unwrap().insert(sku.to_lowercase(), (id, sku.to_owned()));
         id
     }
 
     fn id_of(&self, sku: &str) -> Option<i64> {
-        self.products
-            .lock()
-            .unwrap()
-            .get(&sku.to_lowercase())
-            .map(|p| p.0)
+        self.products.lock().unwrap().get(&sku.to_lowercase()).map(|p| p.0)
     }
 
     fn creates_of(&self, sku: &str) -> usize {
@@ -573,10 +450,7 @@ impl Shop {
             *n
         };
         if self.id_of(sku).is_some() {
-            return Err(Fault::new(
-                1,
-                "The value of attribute \"SKU\" must be unique",
-            ));
+            return Err(Fault::new(1, "The value of attribute \"SKU\" must be unique"));
         }
         match (sku.as_str(), n) {
             // Saved, then an observer fails: the product exists although the call failed.
@@ -625,10 +499,7 @@ async fn failed_creates_in_a_multicall_are_checked_by_sku_and_never_duplicated()
     let shop = Arc::new(Shop::default());
     let existing = shop.insert("D");
     let fake = Fake::start(MultiCall::Supported, shop_handler(Arc::clone(&shop))).await;
-    let products: Vec<NewProduct> = ["A", "B", "C", "D", "E"]
-        .iter()
-        .map(|s| new_product(s))
-        .collect();
+    let products: Vec<NewProduct> = ["A", "B", "C", "D", "E"].iter().map(|s| new_product(s)).collect();
     let out = fake.client().create_products(&products).await;
 
     assert_eq!(*out[0].as_ref().unwrap(), shop.id_of("A").unwrap());
@@ -637,21 +508,10 @@ async fn failed_creates_in_a_multicall_are_checked_by_sku_and_never_duplicated()
         shop.id_of("B").unwrap(),
         "created although the item failed: reported with its id"
     );
-    assert_eq!(
-        *out[2].as_ref().unwrap(),
-        shop.id_of("C").unwrap(),
-        "deadlocked once, created on the retry"
-    );
-    assert_eq!(
-        *out[3].as_ref().unwrap(),
-        existing,
-        "already there: its id, no second product"
-    );
+    assert_eq!(*out[2].as_ref().unwrap(), shop.id_of("C").unwrap(), "deadlocked once, created on the retry");
+    assert_eq!(*out[3].as_ref().unwrap(), existing, "already there: its id, no second product");
     let e = out[4].as_ref().unwrap_err();
-    assert_eq!(
-        (e.kind, e.fault_code, e.key.as_deref()),
-        (ErrorKind::Refused, Some(104), Some("E"))
-    );
+    assert_eq!((e.kind, e.fault_code, e.key.as_deref()), (ErrorKind::Refused, Some(104), Some("E")));
 
     assert_eq!(
         ["A", "B", "C", "D", "E"].map(|s| shop.creates_of(s)),
@@ -664,10 +524,7 @@ async fn failed_creates_in_a_multicall_are_checked_by_sku_and_never_duplicated()
     assert_eq!(lookups.len(), 1, "one lookup for all failed creates");
     assert_eq!(
         lookups[0],
-        vec![value::structure([(
-            "sku",
-            value::structure([("in", value::array(["B", "C", "D"].map(value::string)))])
-        )])]
+        vec![value::structure([("sku", value::structure([("in", value::array(["B", "C", "D"].map(value::string)))]))])]
     );
 }
 
@@ -676,15 +533,9 @@ async fn single_creates_check_the_sku_after_a_deadlock_or_a_generic_failure() {
     let shop = Arc::new(Shop::default());
     let fake = Fake::start(MultiCall::Supported, shop_handler(Arc::clone(&shop))).await;
     let c = fake.client();
-    assert_eq!(
-        c.create_product(&new_product("C")).await.unwrap(),
-        shop.id_of("C").unwrap()
-    );
+    assert_eq!(c.create_product(&new_product("C")).await.unwrap(), shop.id_of("C").unwrap());
     assert_eq!(shop.creates_of("C"), 2);
-    assert_eq!(
-        c.create_product(&new_product("B")).await.unwrap(),
-        shop.id_of("B").unwrap()
-    );
+    assert_eq!(c.create_product(&new_product("B")).await.unwrap(), shop.id_of("B").unwrap());
     assert_eq!(shop.creates_of("B"), 1);
     let e = c.create_product(&new_product("E")).await.unwrap_err();
     assert_eq!(e.fault_code, Some(104));

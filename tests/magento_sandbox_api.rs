@@ -52,7 +52,10 @@ async fn credentials_acl_and_signature_faults() {
 
     let c = Client::login(&sb).await;
     let sid = s(&c.session);
-    assert_eq!(code(t.call("call", vec![sid.clone(), s("catalog_product.info"), st(&[("productId", s("1"))])]).await), 623);
+    assert_eq!(
+        code(t.call("call", vec![sid.clone(), s("catalog_product.info"), st(&[("productId", s("1"))])]).await),
+        623
+    );
     assert_eq!(code(t.call("call", vec![sid.clone(), s("sales_order.info"), s("100000001")]).await), 623);
     assert_eq!(code(t.call("call", vec![i(1), s("store.list")]).await), 623);
     assert_eq!(code(t.call("catalog_product.list", vec![]).await), 620);
@@ -72,8 +75,12 @@ async fn credentials_acl_and_signature_faults() {
     let res = l.transport.call("resources", vec![s(&l.session)]).await.unwrap();
     assert_eq!(items(&res).len(), 1);
     assert_eq!(items(get(&items(&res)[0], "methods")).len(), 1);
-    let mixed =
-        l.multi(vec![item("catalog_product.info", vec![s("1"), s(""), arr(vec![s("sku")])]), item("sales_order.list", vec![])]).await;
+    let mixed = l
+        .multi(vec![
+            item("catalog_product.info", vec![s("1"), s(""), arr(vec![s("sku")])]),
+            item("sales_order.list", vec![]),
+        ])
+        .await;
     let mixed = mixed.unwrap();
     assert_eq!(text(&items(&mixed)[0], "sku"), "ELEC-PHN-001");
     assert_eq!(get(&items(&mixed)[1], "faultCode"), &s("2"));
@@ -84,7 +91,9 @@ async fn credentials_acl_and_signature_faults() {
 async fn multicall_items_fault_inline_and_non_api_errors_become_generic() {
     let sb = sandbox().await;
     let c = Client::login(&sb).await;
-    let create = |sku: &str| item("catalog_product.create", vec![s("simple"), i(4), s(sku), st(&[("name", s("x")), ("price", s("1"))])]);
+    let create = |sku: &str| {
+        item("catalog_product.create", vec![s("simple"), i(4), s(sku), st(&[("name", s("x")), ("price", s("1"))])])
+    };
     let out = c
         .multi(vec![
             arr(vec![s("store.list")]),
@@ -121,7 +130,8 @@ async fn multicall_items_fault_inline_and_non_api_errors_become_generic() {
 
 #[tokio::test]
 async fn openmage_20_11_refuses_the_standard_multicall() {
-    let sb = MagentoSandbox::start(SandboxOptions { multicall_enabled: false, ..SandboxOptions::default() }).await.unwrap();
+    let sb =
+        MagentoSandbox::start(SandboxOptions { multicall_enabled: false, ..SandboxOptions::default() }).await.unwrap();
     let c = Client::login(&sb).await;
     assert_eq!(code(c.multi(vec![item("store.list", vec![])]).await), 623);
     let calls = st(&[("0", item("store.info", vec![s("fr")])), ("1", item("catalog_product.info", vec![i(999_999)]))]);
@@ -139,19 +149,33 @@ async fn numeric_skus_follow_the_identifier_rules() {
     let sb = sandbox().await;
     let c = Client::login(&sb).await;
     // SKU "5" collides with the id of HOME-001.
-    let id =
-        c.call("catalog_product.create", vec![s("simple"), i(4), s("5"), st(&[("name", s("Five")), ("price", s("5"))])]).await.unwrap();
+    let id = c
+        .call("catalog_product.create", vec![s("simple"), i(4), s("5"), st(&[("name", s("Five")), ("price", s("5"))])])
+        .await
+        .unwrap();
     let Value::String(id) = id else { panic!("created id is a string") };
-    assert_eq!(text(&c.call("catalog_product.info", vec![s("5")]).await.unwrap(), "sku"), "HOME-001", "numeric text is an id");
+    assert_eq!(
+        text(&c.call("catalog_product.info", vec![s("5")]).await.unwrap(), "sku"),
+        "HOME-001",
+        "numeric text is an id"
+    );
     let by_sku = c.call("catalog_product.info", vec![s("5"), Value::Nil, Value::Nil, s("SKU")]).await.unwrap();
     assert_eq!(text(&by_sku, "name"), "Five", "info lower-cases identifierType");
     let f = c.call("catalog_product.update", vec![s("5"), st(&[("name", s("Fifth"))]), Value::Nil, s("SKU")]).await;
-    assert_eq!(f.unwrap(), Value::Boolean(true), "update compares identifierType case-sensitively: 'SKU' is not 'sku', so 5 is the id");
+    assert_eq!(
+        f.unwrap(),
+        Value::Boolean(true),
+        "update compares identifierType case-sensitively: 'SKU' is not 'sku', so 5 is the id"
+    );
     assert_eq!(sb.product("HOME-001").unwrap().value("name", 0), Some("Fifth"));
-    c.call("catalog_product.update", vec![s("5"), st(&[("name", s("Five again"))]), Value::Nil, s("sku")]).await.unwrap();
+    c.call("catalog_product.update", vec![s("5"), st(&[("name", s("Five again"))]), Value::Nil, s("sku")])
+        .await
+        .unwrap();
     assert_eq!(sb.product("5").unwrap().value("name", 0), Some("Five again"));
     // Stock calls try the SKU first.
-    c.call("cataloginventory_stock_item.update", vec![s("5"), st(&[("qty", s("77")), ("is_in_stock", i(1))])]).await.unwrap();
+    c.call("cataloginventory_stock_item.update", vec![s("5"), st(&[("qty", s("77")), ("is_in_stock", i(1))])])
+        .await
+        .unwrap();
     assert_eq!(sb.stock("5").unwrap().qty, "77".parse().unwrap());
     let rows = c.call("cataloginventory_stock_item.list", vec![arr(vec![s("5")])]).await.unwrap();
     assert_eq!(items(&rows).len(), 1);
@@ -176,18 +200,25 @@ async fn store_scoped_values_fall_back_to_the_default() {
     assert_eq!(p.store_value(2, "name"), Some("Téléphone Nokia"));
     assert_eq!(p.store_value(1, "name"), None, "store 1 uses the default");
     assert_eq!(p.value("price", 0), Some("99.0000"), "prices are global (catalog price scope)");
-    let info_fr = c.call("catalog_product.info", vec![s("1"), s("fr"), arr(vec![s("name"), s("price")])]).await.unwrap();
+    let info_fr =
+        c.call("catalog_product.info", vec![s("1"), s("fr"), arr(vec![s("name"), s("price")])]).await.unwrap();
     assert_eq!(text(&info_fr, "name"), "Téléphone Nokia");
     let info = c.call("catalog_product.info", vec![s("1")]).await.unwrap();
     assert_eq!(text(&info, "name"), "Nokia 2610 Phone");
-    assert!(matches!(get(&info, "created_at"), Value::String(t) if t.ends_with("+00:00")), "EAV info created_at has an offset");
+    assert!(
+        matches!(get(&info, "created_at"), Value::String(t) if t.ends_with("+00:00")),
+        "EAV info created_at has an offset"
+    );
     assert!(matches!(get(&info, "updated_at"), Value::String(t) if t.len() == 19));
     let list_fr = c.call("catalog_product.list", vec![st(&[("sku", s("ELEC-PHN-001"))]), s("fr")]).await.unwrap();
     assert_eq!(text(&items(&list_fr)[0], "name"), "Téléphone Nokia");
     // Website-scoped status written in store 2 reaches every view of website 1, not store 3.
     c.call("catalog_product.update", vec![s("1"), st(&[("status", i(2))]), i(2)]).await.unwrap();
     let p = sb.product("ELEC-PHN-001").unwrap();
-    assert_eq!((p.store_value(1, "status"), p.store_value(2, "status"), p.store_value(3, "status")), (Some("2"), Some("2"), None));
+    assert_eq!(
+        (p.store_value(1, "status"), p.store_value(2, "status"), p.store_value(3, "status")),
+        (Some("2"), Some("2"), None)
+    );
     // '' clears the store value: back to "use default".
     c.call("catalog_product.update", vec![s("1"), st(&[("name", s(""))]), s("fr")]).await.unwrap();
     assert_eq!(sb.product("ELEC-PHN-001").unwrap().value("name", 2), Some("Nokia 2610 Phone"));
@@ -211,7 +242,10 @@ async fn product_create_handles_websites_categories_stock_and_refusals() {
         ("weight", s("1.25")),
         ("websites", arr(vec![s("base"), i(2)])),
         ("categories", arr(vec![i(9)])),
-        ("stock_data", st(&[("qty", i(30)), ("is_in_stock", i(1)), ("manage_stock", i(1)), ("use_config_manage_stock", i(0))])),
+        (
+            "stock_data",
+            st(&[("qty", i(30)), ("is_in_stock", i(1)), ("manage_stock", i(1)), ("use_config_manage_stock", i(0))]),
+        ),
     ]);
     let id = c.call("catalog_product.create", vec![s("simple"), i(4), s("API-LAMP-001"), data]).await.unwrap();
     assert_eq!(id, s("20"), "ids continue after the recorded seed and skip 22");
@@ -222,16 +256,23 @@ async fn product_create_handles_websites_categories_stock_and_refusals() {
     assert_eq!(p.values.get("url_key").map(String::as_str), Some("brass-desk-lamp"));
     assert_eq!((p.stock.qty, p.stock.is_in_stock), ("30".parse().unwrap(), true));
     // Without stock_data the item is not managed: in stock as a boolean.
-    c.call("catalog_product.create", vec![s("virtual"), i(4), s("SRV-X"), st(&[("name", s("Service"))])]).await.unwrap();
+    c.call("catalog_product.create", vec![s("virtual"), i(4), s("SRV-X"), st(&[("name", s("Service"))])])
+        .await
+        .unwrap();
     let rows = c.call("cataloginventory_stock_item.list", vec![arr(vec![s("SRV-X")])]).await.unwrap();
     assert_eq!(get(&items(&rows)[0], "is_in_stock"), &Value::Boolean(true));
     // Magento 1 does not enforce required attributes on create (validate() is ignored).
-    c.call("catalog_product.create", vec![s("simple"), i(4), s("BARE-1"), st(&[])]).await.expect("no required-attribute check");
+    c.call("catalog_product.create", vec![s("simple"), i(4), s("BARE-1"), st(&[])])
+        .await
+        .expect("no required-attribute check");
     assert_eq!(code(c.call("catalog_product.create", vec![s("foo"), i(4), s("X1"), st(&[])]).await), 104);
     assert_eq!(code(c.call("catalog_product.create", vec![s("simple"), i(77), s("X1"), st(&[])]).await), 105);
     assert_eq!(code(c.call("catalog_product.create", vec![s("simple"), i(1), s("X1"), st(&[])]).await), 106);
     assert_eq!(code(c.call("catalog_product.create", vec![s("simple"), i(4), s(""), st(&[])]).await), 102);
-    let f = fault(c.call("catalog_product.create", vec![s("simple"), i(4), s("X2"), st(&[("category_ids", arr(vec![i(999)]))])]).await);
+    let f = fault(
+        c.call("catalog_product.create", vec![s("simple"), i(4), s("X2"), st(&[("category_ids", arr(vec![i(999)]))])])
+            .await,
+    );
     assert!(f.code == 1 && f.message.starts_with("SQLSTATE[23000]"), "{f:?}");
     assert!(sb.product("X2").is_none(), "nothing half-written");
     // A missing required argument is a PHP fatal (ArgumentCountError): HTTP 500, empty body.
@@ -249,12 +290,17 @@ async fn list_filters_follow_varien() {
     let skus = |v: Value| items(&v).iter().map(|r| text(r, "sku")).collect::<Vec<_>>();
     let like = c.call("catalog_product.list", vec![st(&[("sku", st(&[("like", s("clo-tshirt%"))]))])]).await.unwrap();
     assert_eq!(skus(like).len(), 7, "LIKE is case-insensitive");
-    let ids = c.call("catalog_product.list", vec![st(&[("product_id", st(&[("in", arr(vec![i(1), i(3), i(999)]))]))])]).await.unwrap();
+    let ids = c
+        .call("catalog_product.list", vec![st(&[("product_id", st(&[("in", arr(vec![i(1), i(3), i(999)]))]))])])
+        .await
+        .unwrap();
     assert_eq!(skus(ids), ["ELEC-PHN-001", "ELEC-ACC-001"]);
     // Only the first operator counts: {gt: 20, lt: 2} means > 20.
-    let first = c.call("catalog_product.list", vec![st(&[("product_id", st(&[("gt", i(20)), ("lt", i(2))]))])]).await.unwrap();
+    let first =
+        c.call("catalog_product.list", vec![st(&[("product_id", st(&[("gt", i(20)), ("lt", i(2))]))])]).await.unwrap();
     assert_eq!(skus(first), ["ELEC-HDPH-001"]);
-    let range = c.call("catalog_product.list", vec![st(&[("product_id", st(&[("from", i(2)), ("to", i(3))]))])]).await.unwrap();
+    let range =
+        c.call("catalog_product.list", vec![st(&[("product_id", st(&[("from", i(2)), ("to", i(3))]))])]).await.unwrap();
     assert_eq!(skus(range).len(), 2);
     let typed = c.call("catalog_product.list", vec![st(&[("type", s("configurable"))])]).await.unwrap();
     assert_eq!(skus(typed), ["CLO-TSHIRT"]);
@@ -284,7 +330,11 @@ async fn media_upload_checks_type_content_and_renames_duplicates() {
         c.call("catalog_product_attribute_media.create", vec![s("HOME-001"), data(name, mime, content)])
     };
     assert_eq!(create("Mug Front", "image/png", PNG_B64).await.unwrap(), s("/M/u/Mug_Front.png"));
-    assert_eq!(create("Mug Front", "image/png", PNG_B64).await.unwrap(), s("/M/u/Mug_Front_1.png"), "taken names are renamed");
+    assert_eq!(
+        create("Mug Front", "image/png", PNG_B64).await.unwrap(),
+        s("/M/u/Mug_Front_1.png"),
+        "taken names are renamed"
+    );
     let f = fault(create("x", "image/bmp", PNG_B64).await);
     assert_eq!((f.code, f.message.as_str()), (102, "Invalid image type."));
     let f = fault(create("x", "image/png", "***not base64***").await);
@@ -298,12 +348,20 @@ async fn media_upload_checks_type_content_and_renames_duplicates() {
     assert!(text(&list[1], "url").starts_with(sb.base_url()));
     assert!(matches!(get(&list[1], "position"), Value::Integer(_)));
     let update = st(&[("types", arr(vec![s("small_image")])), ("label", s("Side")), ("exclude", i(1))]);
-    c.call("catalog_product_attribute_media.update", vec![s("HOME-001"), s("/M/u/Mug_Front.png"), update]).await.unwrap();
+    c.call("catalog_product_attribute_media.update", vec![s("HOME-001"), s("/M/u/Mug_Front.png"), update])
+        .await
+        .unwrap();
     let media = sb.media("HOME-001");
-    assert_eq!((media[0].label.as_deref(), media[0].exclude, media[0].types.clone()), (Some("Side"), true, vec!["small_image".to_owned()]));
+    assert_eq!(
+        (media[0].label.as_deref(), media[0].exclude, media[0].types.clone()),
+        (Some("Side"), true, vec!["small_image".to_owned()])
+    );
     assert!(media[0].size > 0 && media[0].mime == "image/png");
     c.call("catalog_product_attribute_media.remove", vec![s("HOME-001"), s("/M/u/Mug_Front.png")]).await.unwrap();
-    assert_eq!(code(c.call("catalog_product_attribute_media.remove", vec![s("HOME-001"), s("/M/u/Mug_Front.png")]).await), 103);
+    assert_eq!(
+        code(c.call("catalog_product_attribute_media.remove", vec![s("HOME-001"), s("/M/u/Mug_Front.png")]).await),
+        103
+    );
     assert_eq!(code(c.call("catalog_product_attribute_media.list", vec![i(999_999)]).await), 101);
     sb.shutdown().await;
 }
@@ -312,14 +370,21 @@ async fn media_upload_checks_type_content_and_renames_duplicates() {
 async fn stock_updates_read_strings_and_run_out() {
     let sb = sandbox().await;
     let c = Client::login(&sb).await;
-    c.call("product_stock.update", vec![s("ELEC-ACC-001"), st(&[("qty", s("123.5")), ("is_in_stock", s("1"))])]).await.unwrap();
+    c.call("product_stock.update", vec![s("ELEC-ACC-001"), st(&[("qty", s("123.5")), ("is_in_stock", s("1"))])])
+        .await
+        .unwrap();
     assert_eq!(sb.stock("ELEC-ACC-001").unwrap().qty, "123.5".parse().unwrap());
     c.call("cataloginventory_stock_item.update", vec![i(3), st(&[("qty", i(0))])]).await.unwrap();
     let st_ = sb.stock("ELEC-ACC-001").unwrap();
     assert!(!st_.is_in_stock, "a managed item at 0 without backorders goes out of stock");
     assert_eq!(code(c.call("cataloginventory_stock_item.update", vec![i(999_999), st(&[("qty", i(1))])]).await), 101);
-    let rows =
-        c.call("cataloginventory_stock_item.list", vec![arr(vec![s("HOME-003"), s("NO-SUCH"), s("12"), s("ELEC-ACC-001")])]).await.unwrap();
+    let rows = c
+        .call(
+            "cataloginventory_stock_item.list",
+            vec![arr(vec![s("HOME-003"), s("NO-SUCH"), s("12"), s("ELEC-ACC-001")])],
+        )
+        .await
+        .unwrap();
     let ids: Vec<&Value> = items(&rows).iter().map(|r| get(r, "product_id")).collect();
     assert_eq!(ids, [&i(3), &i(10), &i(12)], "product-id order, unknown skipped");
     assert_eq!(get(&items(&rows)[1], "is_in_stock"), &i(1));
@@ -370,7 +435,10 @@ async fn customers_and_addresses() {
     assert_eq!(aid, s("7"));
     assert_eq!(text(row, "street"), "1 Main St\nUnit 2");
     assert_eq!(text(row, "region"), "New York");
-    assert_eq!((get(row, "is_default_billing"), get(row, "is_default_shipping")), (&Value::Boolean(true), &Value::Boolean(false)));
+    assert_eq!(
+        (get(row, "is_default_billing"), get(row, "is_default_shipping")),
+        (&Value::Boolean(true), &Value::Boolean(false))
+    );
     let groups = c.call0("customer_group.list").await.unwrap();
     assert_eq!(items(&groups).len(), 4);
     assert_eq!(code(c.call("customer_address.list", vec![i(999)]).await), 101);
@@ -438,7 +506,11 @@ async fn attribute_metadata_and_tax_classes() {
     let tax = c.call("catalog_product_attribute.options", vec![s("tax_class_id")]).await.unwrap();
     let tax = items(&tax);
     assert_eq!(tax.len(), 3);
-    assert_eq!((get(&tax[0], "value"), text(&tax[0], "label")), (&s("0"), "None".to_owned()), "'None' leads, its value a string");
+    assert_eq!(
+        (get(&tax[0], "value"), text(&tax[0], "label")),
+        (&s("0"), "None".to_owned()),
+        "'None' leads, its value a string"
+    );
     assert_eq!((get(&tax[1], "value"), text(&tax[1], "label")), (&i(2), "Taxable Goods".to_owned()));
     assert_eq!(text(&tax[2], "label"), "Shipping");
     let color = c.call("product_attribute.options", vec![s("color")]).await.unwrap();
@@ -457,7 +529,10 @@ async fn zend_protocol_faults() {
     let post = |body: &'static str| http.post(sb.url()).header("content-type", "text/xml").body(body).send();
     let cases = [
         ("", 630),
-        ("<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"b\">]><methodCall><methodName>login</methodName></methodCall>", 631),
+        (
+            "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"b\">]><methodCall><methodName>login</methodName></methodCall>",
+            631,
+        ),
         ("<?xml version=\"1.0\"?><methodCall><params/></methodCall>", 632),
         ("<?xml version=\"1.0\"?><methodCall><methodName>nope</methodName><params/></methodCall>", 620),
     ];

@@ -13,11 +13,17 @@ use magento_connector::sandbox::magento1::{MagentoSandbox, SandboxOptions};
 use magento_sandbox_support::*;
 use tokio::task::JoinSet;
 
-const DEADLOCK: &str = "SQLSTATE[40001]: Serialization failure: 1213 Deadlock found when trying to get lock; try restarting transaction";
+const DEADLOCK: &str =
+    "SQLSTATE[40001]: Serialization failure: 1213 Deadlock found when trying to get lock; try restarting transaction";
 
 async fn deadlocking(phantom: f64) -> MagentoSandbox {
-    let sb =
-        MagentoSandbox::start(SandboxOptions { deadlock_rate: 1.0, phantom_rate: phantom, ..SandboxOptions::default() }).await.unwrap();
+    let sb = MagentoSandbox::start(SandboxOptions {
+        deadlock_rate: 1.0,
+        phantom_rate: phantom,
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
     // Every request stays "in flight" for a while, so concurrent writers overlap.
     sb.knobs().set_latency(Duration::from_millis(150));
     sb
@@ -88,7 +94,10 @@ async fn phantom_deadlocks_apply_the_write_anyway() {
     let faulted: Vec<&String> = results.iter().filter(|(_, r)| r.is_err()).map(|(sku, _)| sku).collect();
     assert!(!faulted.is_empty());
     for sku in faulted {
-        assert!(sb.product(sku).is_some(), "{sku}: the fault came back but the product exists: check by SKU before retrying");
+        assert!(
+            sb.product(sku).is_some(),
+            "{sku}: the fault came back but the product exists: check by SKU before retrying"
+        );
         let retry = c.call("catalog_product.create", create(sku)).await;
         assert_eq!(code(retry), 1, "a blind retry hits the duplicate SKU");
     }
@@ -162,11 +171,16 @@ async fn random_injection_per_http_request() {
         .unwrap();
     assert_eq!(text(&items(&out)[1], "faultMessage"), "Internal Error. Please see log for details.");
     assert!(matches!(&items(&out)[2], Value::String(_)), "only the first write deadlocks");
-    assert!(sb.product("INJ-MC-1").is_none() && sb.product("INJ-MC-2").is_some() && sb.product("INJ-DEADLOCK").is_none());
+    assert!(
+        sb.product("INJ-MC-1").is_none() && sb.product("INJ-MC-2").is_some() && sb.product("INJ-DEADLOCK").is_none()
+    );
     knobs.set_random_faults(1.0, &[Inject::Timeout], 7);
     knobs.set_hang(Duration::from_secs(3));
     let impatient = Client { transport: transport(&sb, Duration::from_millis(300)), session: c.session.clone() };
-    assert!(matches!(impatient.call("catalog_product.create", create("INJ-HANG")).await, Err(CallError::Timeout { .. })));
+    assert!(matches!(
+        impatient.call("catalog_product.create", create("INJ-HANG")).await,
+        Err(CallError::Timeout { .. })
+    ));
     knobs.clear_random_faults();
     for sku in ["INJ-500", "INJ-FAULT", "INJ-HANG"] {
         assert!(sb.product(sku).is_none(), "{sku}: an injected request is not applied");

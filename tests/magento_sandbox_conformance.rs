@@ -57,7 +57,8 @@ fn recordings() -> PathBuf {
 
 /// Files whose top-level list must have the recorded length.
 const EXACT_LENGTH: &[&str] = &[
-    "0050", "0060", "0070", "0100", "0110", "0120", "0220", "0230", "0240", "0260", "0440", "0470", "0510", "0520", "0610", "1210", "1300",
+    "0050", "0060", "0070", "0100", "0110", "0120", "0220", "0230", "0240", "0260", "0440", "0470", "0510", "0520",
+    "0610", "1210", "1300",
 ];
 
 /// `(file, path, reason)`: a type difference at `path` (prefix match) that is expected.
@@ -176,7 +177,9 @@ fn compare(path: &str, recorded: &Value, live: &Value, out: &mut Vec<String>) {
         }
         // An empty PHP array is `[]` whether it stands for a list or a hash.
         (Value::Array(a), Value::Struct(_)) | (Value::Struct(_), Value::Array(a)) if a.is_empty() => {}
-        (a, b) if type_name(a) != type_name(b) => out.push(format!("{path}: recorded {}, sandbox {}", type_name(a), type_name(b))),
+        (a, b) if type_name(a) != type_name(b) => {
+            out.push(format!("{path}: recorded {}, sandbox {}", type_name(a), type_name(b)))
+        }
         _ => {}
     }
 }
@@ -252,8 +255,11 @@ async fn every_recorded_xmlrpc_request_gets_the_recorded_structure() {
     let dir = recordings();
     let sandbox = MagentoSandbox::start(SandboxOptions::default()).await.unwrap();
     let http = client();
-    let mut files: Vec<PathBuf> =
-        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.to_string_lossy().ends_with(".request.xml")).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".request.xml"))
+        .collect();
     files.sort();
     assert!(files.len() > 100, "recordings found at {}", dir.display());
 
@@ -299,8 +305,10 @@ async fn every_recorded_xmlrpc_request_gets_the_recorded_structure() {
         match (&recorded, &live) {
             (Err(rf), Err(lf)) => {
                 if rf.code != lf.code || rf.message != lf.message {
-                    failures
-                        .push(format!("{stem}: recorded fault {} {:?}, sandbox fault {} {:?}", rf.code, rf.message, lf.code, lf.message));
+                    failures.push(format!(
+                        "{stem}: recorded fault {} {:?}, sandbox fault {} {:?}",
+                        rf.code, rf.message, lf.code, lf.message
+                    ));
                 }
                 if fault_code_type(&live_xml) != "int" {
                     failures.push(format!("{stem}: top-level faultCode must be <int>"));
@@ -342,7 +350,12 @@ async fn every_recorded_xmlrpc_request_gets_the_recorded_structure() {
     assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
 }
 
-async fn replay(http: &reqwest::Client, url: &str, call: &MethodCall<'_>, sessions: &HashMap<String, String>) -> String {
+async fn replay(
+    http: &reqwest::Client,
+    url: &str,
+    call: &MethodCall<'_>,
+    sessions: &HashMap<String, String>,
+) -> String {
     let mut body = call.to_xml().unwrap();
     for (recorded, live) in sessions {
         body = body.replace(recorded, live);

@@ -5,7 +5,9 @@
 mod magento_sandbox_support;
 
 use dxr::Value;
-use magento_connector::sandbox::magento1::{AddressSpec, CustomerSpec, LineSpec, NewAddress, OrderBuildError, OrderSpec};
+use magento_connector::sandbox::magento1::{
+    AddressSpec, CustomerSpec, LineSpec, NewAddress, OrderBuildError, OrderSpec,
+};
 use magento_sandbox_support::*;
 use rust_decimal::Decimal;
 
@@ -18,13 +20,21 @@ fn assert_reconciles(o: &Value) {
     let inc = text(o, "increment_id");
     for prefix in ["", "base_"] {
         let f = |k: &str| dec(o, &format!("{prefix}{k}"));
-        assert_eq!(f("subtotal") + f("discount_amount") + f("shipping_amount") + f("tax_amount"), f("grand_total"), "{inc} {prefix}totals");
+        assert_eq!(
+            f("subtotal") + f("discount_amount") + f("shipping_amount") + f("tax_amount"),
+            f("grand_total"),
+            "{inc} {prefix}totals"
+        );
         let rows = items(get(o, "items"));
         let sum = |k: &str| rows.iter().map(|r| dec(r, &format!("{prefix}{k}"))).sum::<Decimal>();
         assert_eq!(sum("row_total"), f("subtotal"), "{inc} {prefix}row totals");
         assert_eq!(-sum("discount_amount"), f("discount_amount"), "{inc} {prefix}discounts");
         assert_eq!(sum("tax_amount") + f("shipping_tax_amount"), f("tax_amount"), "{inc} {prefix}tax");
-        assert_eq!(f("shipping_incl_tax"), f("shipping_amount") + f("shipping_tax_amount"), "{inc} {prefix}shipping incl tax");
+        assert_eq!(
+            f("shipping_incl_tax"),
+            f("shipping_amount") + f("shipping_tax_amount"),
+            "{inc} {prefix}shipping incl tax"
+        );
     }
 }
 
@@ -54,7 +64,10 @@ async fn seeded_orders_reconcile_in_both_currencies_and_show_each_case() {
     let o = info("100000002").await.unwrap();
     assert_eq!((get(&o, "customer_id"), get(&o, "customer_is_guest")), (&Value::Nil, &i(1)));
     let rows = items(get(&o, "items"));
-    assert_eq!((text(&rows[0], "product_type"), text(&rows[0], "sku")), ("configurable".into(), "CLO-TSHIRT-BLUE-L".into()));
+    assert_eq!(
+        (text(&rows[0], "product_type"), text(&rows[0], "sku")),
+        ("configurable".into(), "CLO-TSHIRT-BLUE-L".into())
+    );
     assert_eq!(text(&rows[0], "price"), "21.9000", "19.90 + 2.00 for size L");
     assert_eq!(get(&rows[0], "has_children"), &Value::Boolean(true));
     assert_eq!(get(&rows[1], "parent_item_id"), get(&rows[0], "item_id"));
@@ -85,7 +98,10 @@ async fn seeded_orders_reconcile_in_both_currencies_and_show_each_case() {
     // Status history newest first; list rows carry the address join columns.
     let row = &items(&list)[0];
     assert_eq!((text(row, "billing_name"), text(row, "shipping_name")), ("John Doe".into(), "John Doe".into()));
-    assert!(matches!(row, Value::Struct(m) if !m.contains_key("items") && !m.contains_key("billing_address")), "list rows are headers");
+    assert!(
+        matches!(row, Value::Struct(m) if !m.contains_key("items") && !m.contains_key("billing_address")),
+        "list rows are headers"
+    );
     sb.shutdown().await;
 }
 
@@ -105,9 +121,14 @@ async fn the_builder_places_orders_per_store_and_refuses_bad_specs() {
         country_id: "US".into(),
         telephone: "559-555-0101".into(),
     };
-    let guest = CustomerSpec::Guest { email: "ann@example.org".into(), firstname: "Ann".into(), lastname: "Lee".into() };
-    let mut spec =
-        OrderSpec::new(2, guest.clone(), AddressSpec::New(ca.clone()), vec![LineSpec::new("BOOK-001", 2), LineSpec::new("HOME-001", 1)]);
+    let guest =
+        CustomerSpec::Guest { email: "ann@example.org".into(), firstname: "Ann".into(), lastname: "Lee".into() };
+    let mut spec = OrderSpec::new(
+        2,
+        guest.clone(),
+        AddressSpec::New(ca.clone()),
+        vec![LineSpec::new("BOOK-001", 2), LineSpec::new("HOME-001", 1)],
+    );
     spec.coupon = Some("CONNECTOR10".into());
     spec.tax_shipping = true;
     let before = sb.stock("HOME-001").unwrap().qty;
@@ -135,7 +156,10 @@ async fn the_builder_places_orders_per_store_and_refuses_bad_specs() {
     assert_eq!(bad(&|x| x.coupon = Some("BOGUS".into())), OrderBuildError::UnknownCoupon("BOGUS".into()));
     assert_eq!(bad(&|x| x.store_id = 9), OrderBuildError::UnknownStore(9));
     assert_eq!(bad(&|x| x.billing = AddressSpec::Book(1)), OrderBuildError::GuestAddressBook);
-    assert!(matches!(bad(&|x| x.lines = vec![LineSpec::configurable("CLO-TSHIRT", "HOME-001", 1)]), OrderBuildError::NotAVariant { .. }));
+    assert!(matches!(
+        bad(&|x| x.lines = vec![LineSpec::configurable("CLO-TSHIRT", "HOME-001", 1)]),
+        OrderBuildError::NotAVariant { .. }
+    ));
     assert_eq!(bad(&|x| x.customer = CustomerSpec::Registered(99)), OrderBuildError::UnknownCustomer(99));
     let count = sb.order_count();
     // Generated orders: reproducible ids, every one reconciles over the API.
@@ -186,12 +210,16 @@ async fn invoices_shipments_holds_comments_and_cancellation_drive_the_state() {
     let c = Client::login(&sb).await;
     let info = |inc: &'static str| c.call("sales_order.info", vec![s(inc)]);
     // Comments: a string sets the status without touching the state, even an unknown one.
-    c.call("sales_order.addComment", vec![s("100000001"), s("no_such_status"), s("bogus"), Value::Boolean(false)]).await.unwrap();
+    c.call("sales_order.addComment", vec![s("100000001"), s("no_such_status"), s("bogus"), Value::Boolean(false)])
+        .await
+        .unwrap();
     let o = info("100000001").await.unwrap();
     assert_eq!((text(&o, "state"), text(&o, "status")), ("new".into(), "no_such_status".into()));
     let newest = &items(get(&o, "status_history"))[0];
     assert_eq!((text(newest, "comment"), get(newest, "is_customer_notified")), ("bogus".into(), &i(0)));
-    c.call("sales_order.addComment", vec![s("100000001"), Value::Boolean(true), s("reset"), Value::Boolean(true)]).await.unwrap();
+    c.call("sales_order.addComment", vec![s("100000001"), Value::Boolean(true), s("reset"), Value::Boolean(true)])
+        .await
+        .unwrap();
     assert_eq!(sb.order("100000001").unwrap().status, "pending", "true means the state's default status");
     c.call("sales_order.addComment", vec![s("100000001"), Value::Boolean(false), s("keep")]).await.unwrap();
     assert_eq!(sb.order("100000001").unwrap().status, "pending");
@@ -207,7 +235,10 @@ async fn invoices_shipments_holds_comments_and_cancellation_drive_the_state() {
     // Partial invoice of item 2 (3 mugs): 2 of them.
     let view = sb.order("100000001").unwrap();
     let mug = view.items.iter().find(|i| i.sku == "HOME-001").unwrap().id;
-    let inv = c.call("sales_order_invoice.create", vec![s("100000001"), st(&[(&mug.to_string(), i(2))]), s("part 1")]).await.unwrap();
+    let inv = c
+        .call("sales_order_invoice.create", vec![s("100000001"), st(&[(&mug.to_string(), i(2))]), s("part 1")])
+        .await
+        .unwrap();
     assert_eq!(inv, s("100000001"));
     let view = sb.order("100000001").unwrap();
     assert_eq!((view.state.as_str(), view.status.as_str()), ("processing", "processing"));
@@ -229,12 +260,19 @@ async fn invoices_shipments_holds_comments_and_cancellation_drive_the_state() {
     let o = info("100000001").await.unwrap();
     assert_eq!((text(&o, "total_paid"), text(&o, "total_due")), ("230.2800".into(), "0.0000".into()));
     // Shipments: unknown carrier refused, partial shipment, then complete.
-    let sh = c.call("sales_order_shipment.create", vec![s("100000001"), st(&[(&mug.to_string(), i(1))]), s("first box")]).await.unwrap();
+    let sh = c
+        .call("sales_order_shipment.create", vec![s("100000001"), st(&[(&mug.to_string(), i(1))]), s("first box")])
+        .await
+        .unwrap();
     assert_eq!(sh, s("100000001"));
     assert_eq!(sb.order("100000001").unwrap().state, "processing", "still something to ship");
-    let f = fault(c.call("sales_order_shipment.addTrack", vec![s("100000001"), s("pigeon"), s("Pigeon"), s("1")]).await);
+    let f =
+        fault(c.call("sales_order_shipment.addTrack", vec![s("100000001"), s("pigeon"), s("Pigeon"), s("1")]).await);
     assert_eq!((f.code, f.message.as_str()), (102, "Invalid carrier specified."));
-    let track = c.call("sales_order_shipment.addTrack", vec![s("100000001"), s("ups"), s("UPS Ground"), s("1Z999")]).await.unwrap();
+    let track = c
+        .call("sales_order_shipment.addTrack", vec![s("100000001"), s("ups"), s("UPS Ground"), s("1Z999")])
+        .await
+        .unwrap();
     assert_eq!(track, s("1"));
     let carriers = c.call("sales_order_shipment.getCarriers", vec![s("100000001")]).await.unwrap();
     assert_eq!(text(&carriers, "custom"), "Custom Value");
@@ -274,7 +312,8 @@ async fn invoices_shipments_holds_comments_and_cancellation_drive_the_state() {
 async fn a_virtual_only_order_completes_on_invoice_and_has_no_shipping_address() {
     let sb = sandbox().await;
     let c = Client::login(&sb).await;
-    let spec = OrderSpec::new(1, CustomerSpec::Registered(3), AddressSpec::Book(5), vec![LineSpec::new("SRV-WARRANTY-2Y", 1)]);
+    let spec =
+        OrderSpec::new(1, CustomerSpec::Registered(3), AddressSpec::Book(5), vec![LineSpec::new("SRV-WARRANTY-2Y", 1)]);
     let inc = sb.add_order(&spec).unwrap();
     let o = c.call("sales_order.info", vec![s(&inc)]).await.unwrap();
     assert_eq!(get(&o, "shipping_address"), &Value::Array(vec![]), "an empty PHP array");

@@ -15,9 +15,7 @@ use dxr::Value;
 use magento_connector::config::OpenErpEndpoint;
 use magento_connector::openerp::models::partners::NewPartner;
 use magento_connector::openerp::models::sale_orders::{NewOrder, NewOrderLine};
-use magento_connector::openerp::{
-    ClientOptions, Context, Domain, ErrorKind, OpenErpClient, ProductKind, Request,
-};
+use magento_connector::openerp::{ClientOptions, Context, Domain, ErrorKind, OpenErpClient, ProductKind, Request};
 use magento_connector::rpc::dispatch::{Call, Endpoint, FaultStyle, Limits, Registry, RequestMeta};
 use magento_connector::rpc::value::{self, Map};
 use magento_connector::rpc::{Backoff, Fault};
@@ -54,14 +52,11 @@ struct Fake {
 }
 
 fn take(counter: &AtomicUsize) -> bool {
-    counter
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-        .is_ok()
+    counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
 }
 
 fn ids_of(v: Option<&Value>) -> Vec<i64> {
-    v.map(|v| value::to_ids("ids", v).unwrap())
-        .unwrap_or_default()
+    v.map(|v| value::to_ids("ids", v).unwrap()).unwrap_or_default()
 }
 
 /// The `n` of a `["id", ">", n]` leaf anywhere in a domain.
@@ -70,11 +65,7 @@ fn id_greater_than(domain: &Value) -> Option<i64> {
         return None;
     };
     items.iter().find_map(|item| match item {
-        Value::Array(leaf)
-            if leaf.len() == 3
-                && leaf[0] == value::string("id")
-                && leaf[1] == value::string(">") =>
-        {
+        Value::Array(leaf) if leaf.len() == 3 && leaf[0] == value::string("id") && leaf[1] == value::string(">") => {
             value::to_i64("n", &leaf[2]).ok()
         }
         _ => None,
@@ -83,21 +74,14 @@ fn id_greater_than(domain: &Value) -> Option<i64> {
 
 fn requested_fields(kwargs: &Map) -> Vec<String> {
     match kwargs.get("fields") {
-        Some(Value::Array(f)) => f
-            .iter()
-            .map(|x| value::to_string("f", x).unwrap())
-            .collect(),
+        Some(Value::Array(f)) => f.iter().map(|x| value::to_string("f", x).unwrap()).collect(),
         _ => Vec::new(),
     }
 }
 
 impl Fake {
     fn new(major: i32, products: i64) -> Arc<Self> {
-        Arc::new(Fake {
-            major,
-            products,
-            ..Fake::default()
-        })
+        Arc::new(Fake { major, products, ..Fake::default() })
     }
 
     fn seen(&self) -> Vec<Seen> {
@@ -105,10 +89,7 @@ impl Fake {
     }
 
     fn seen_methods(&self) -> Vec<String> {
-        self.seen()
-            .iter()
-            .map(|s| format!("{}.{}", s.model, s.method))
-            .collect()
+        self.seen().iter().map(|s| format!("{}.{}", s.model, s.method)).collect()
     }
 
     fn product_row(&self, id: i64, fields: &[String]) -> Value {
@@ -129,9 +110,7 @@ impl Fake {
                 "type" => value::string("consu"),
                 "is_storable" => Value::Boolean(true),
                 "write_date" => value::string("2026-11-27 02:39:39"),
-                "product_tmpl_id" => {
-                    value::array([value::id(id), value::string(format!("Product {id}"))])
-                }
+                "product_tmpl_id" => value::array([value::id(id), value::string(format!("Product {id}"))]),
                 "qty_available" | "virtual_available" | "free_qty" => Value::Double(3.0),
                 // Empty char/text/many2one fields are False, never nil or "".
                 _ => Value::Boolean(false),
@@ -143,14 +122,8 @@ impl Fake {
 
     fn execute(&self, call: &Call) -> Result<Value, Fault> {
         let p = &call.params;
-        let password = p
-            .get(2)
-            .and_then(|v| value::to_string("pw", v).ok())
-            .unwrap_or_default();
-        let uid = p
-            .get(1)
-            .and_then(|v| value::to_i64("uid", v).ok())
-            .unwrap_or_default();
+        let password = p.get(2).and_then(|v| value::to_string("pw", v).ok()).unwrap_or_default();
+        let uid = p.get(1).and_then(|v| value::to_i64("uid", v).ok()).unwrap_or_default();
         if password != PASSWORD || uid != i64::from(UID) {
             return Err(Fault::new(3, "Access Denied"));
         }
@@ -174,10 +147,7 @@ impl Fake {
         match (seen.model.as_str(), seen.method.as_str()) {
             ("product.product", "search_read") => {
                 let after = seen.args.first().and_then(id_greater_than).unwrap_or(0);
-                let limit = seen
-                    .kwargs
-                    .get("limit")
-                    .map_or(i64::MAX, |l| value::to_i64("limit", l).unwrap());
+                let limit = seen.kwargs.get("limit").map_or(i64::MAX, |l| value::to_i64("limit", l).unwrap());
                 let rows = (after + 1..=self.products)
                     .take(usize::try_from(limit).unwrap())
                     .map(|id| self.product_row(id, &fields));
@@ -187,10 +157,7 @@ impl Fake {
             ("product.product", "read") => {
                 let ids = ids_of(seen.args.first());
                 Ok(Value::Array(
-                    ids.into_iter()
-                        .filter(|i| *i <= self.products)
-                        .map(|id| self.product_row(id, &fields))
-                        .collect(),
+                    ids.into_iter().filter(|i| *i <= self.products).map(|id| self.product_row(id, &fields)).collect(),
                 ))
             }
             ("x.fault", m) => Err(match m {
@@ -198,35 +165,23 @@ impl Fake {
                     1,
                     "Traceback (most recent call last):\n  File \"x.py\", line 1\nValueError: Invalid field 'nope' on model 'x.fault'\n",
                 ),
-                "user" => Fault::new(
-                    2,
-                    "The following orders are not in a state requiring confirmation: S00025",
-                ),
-                "missing" => Fault::new(
-                    2,
-                    "Record does not exist or has been deleted.\n(Record: res.partner(999999,), User: 2)",
-                ),
-                "denied" => Fault::new(3, "Access Denied"),
-                "forbidden" => {
-                    Fault::new(4, "Private methods (such as _x) cannot be called remotely.")
+                "user" => Fault::new(2, "The following orders are not in a state requiring confirmation: S00025"),
+                "missing" => {
+                    Fault::new(2, "Record does not exist or has been deleted.\n(Record: res.partner(999999,), User: 2)")
                 }
+                "denied" => Fault::new(3, "Access Denied"),
+                "forbidden" => Fault::new(4, "Private methods (such as _x) cannot be called remotely."),
                 _ => Fault::new(1, "Traceback\nAttributeError: no such method\n"),
             }),
             ("res.partner", "action_archive") => {
-                self.archived
-                    .lock()
-                    .unwrap()
-                    .extend(ids_of(seen.args.first()));
+                self.archived.lock().unwrap().extend(ids_of(seen.args.first()));
                 Err(Fault::new(1, NONE_TRACEBACK))
             }
             ("res.partner", "action_noop") => Err(Fault::new(1, NONE_TRACEBACK)),
             ("res.partner", "read") => {
                 let archived = self.archived.lock().unwrap().clone();
                 let rows = ids_of(seen.args.first()).into_iter().map(|id| {
-                    value::structure([
-                        ("id", value::id(id)),
-                        ("active", Value::Boolean(!archived.contains(&id))),
-                    ])
+                    value::structure([("id", value::id(id)), ("active", Value::Boolean(!archived.contains(&id)))])
                 });
                 Ok(Value::Array(rows.collect()))
             }
@@ -236,43 +191,25 @@ impl Fake {
                     Some(Value::Array(d)) => d
                         .iter()
                         .find_map(|leaf| match leaf {
-                            Value::Array(l) if l.len() == 3 && l[1] == value::string("in") => {
-                                Some(ids_of(Some(&l[2])))
-                            }
+                            Value::Array(l) if l.len() == 3 && l[1] == value::string("in") => Some(ids_of(Some(&l[2]))),
                             _ => None,
                         })
                         .unwrap_or_default(),
                     _ => Vec::new(),
                 };
-                Ok(value::array(
-                    wanted
-                        .into_iter()
-                        .filter(|i| !deleted.contains(i))
-                        .map(value::id),
-                ))
+                Ok(value::array(wanted.into_iter().filter(|i| !deleted.contains(i)).map(value::id)))
             }
             ("res.partner", "unlink") => {
-                self.deleted
-                    .lock()
-                    .unwrap()
-                    .extend(ids_of(seen.args.first()));
+                self.deleted.lock().unwrap().extend(ids_of(seen.args.first()));
                 Ok(Value::Boolean(true))
             }
             ("res.partner" | "sale.order", "create") => match seen.args.first() {
-                Some(Value::Array(list)) => Ok(value::array(
-                    (0..list.len()).map(|i| value::id(100 + i as i64)),
-                )),
+                Some(Value::Array(list)) => Ok(value::array((0..list.len()).map(|i| value::id(100 + i as i64)))),
                 _ => Ok(value::int(100)),
             },
             ("sale.order", "action_confirm" | "write") => Ok(Value::Boolean(true)),
             ("stock.picking", "fields_get") => Ok(value::structure([
-                (
-                    "name",
-                    value::structure([
-                        ("type", value::string("char")),
-                        ("string", value::string("Reference")),
-                    ]),
-                ),
+                ("name", value::structure([("type", value::string("char")), ("string", value::string("Reference"))])),
                 (
                     "sale_id",
                     value::structure([
@@ -299,10 +236,7 @@ async fn start(fake: Arc<Fake>) -> Server {
         .method("version", "", |f: Arc<Fake>, _c: Call| async move {
             f.common.lock().unwrap().push("version".into());
             Ok(value::structure([
-                (
-                    "server_version",
-                    value::string(format!("{}.0-20240709", f.major)),
-                ),
+                ("server_version", value::string(format!("{}.0-20240709", f.major))),
                 (
                     "server_version_info",
                     value::array([
@@ -324,16 +258,10 @@ async fn start(fake: Arc<Fake>) -> Server {
                 && c.params[0] == value::string("connector")
                 && c.params[1] == value::string("admin")
                 && c.params[2] == value::string(PASSWORD);
-            Ok(if ok {
-                value::int(UID)
-            } else {
-                Value::Boolean(false)
-            })
+            Ok(if ok { value::int(UID) } else { Value::Boolean(false) })
         });
     let mut object = Registry::<Fake>::new(FaultStyle::Python);
-    object.method("execute_kw", "", |f: Arc<Fake>, c: Call| async move {
-        f.execute(&c)
-    });
+    object.method("execute_kw", "", |f: Arc<Fake>, c: Call| async move { f.execute(&c) });
     let common = Endpoint::new(common, Arc::clone(&fake), Limits::default());
     let object = Endpoint::new(object, Arc::clone(&fake), Limits::default());
 
@@ -344,16 +272,12 @@ async fn start(fake: Arc<Fake>) -> Server {
         async move {
             f.object_http.fetch_add(1, Ordering::SeqCst);
             if take(&f.fail_http) {
-                return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
-                    .into_response();
+                return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
             }
             if take(&f.delay) {
                 tokio::time::sleep(Duration::from_secs(3)).await;
             }
-            let meta = RequestMeta {
-                path: "/xmlrpc/2/object".into(),
-                ..RequestMeta::default()
-            };
+            let meta = RequestMeta { path: "/xmlrpc/2/object".into(), ..RequestMeta::default() };
             let text = object.handle(meta, &body).await;
             if take(&f.lose_response) {
                 return (StatusCode::BAD_GATEWAY, "Bad Gateway").into_response();
@@ -361,16 +285,11 @@ async fn start(fake: Arc<Fake>) -> Server {
             ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], text).into_response()
         }
     });
-    let app = axum::Router::new()
-        .route("/xmlrpc/2/common", common.route())
-        .route("/xmlrpc/2/object", object_route);
+    let app = axum::Router::new().route("/xmlrpc/2/common", common.route()).route("/xmlrpc/2/object", object_route);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Server {
-        fake,
-        url: format!("http://{addr}"),
-    }
+    Server { fake, url: format!("http://{addr}") }
 }
 
 fn endpoint(url: &str, password: &str) -> OpenErpEndpoint {
@@ -393,11 +312,7 @@ fn client(server: &Server) -> OpenErpClient {
 fn client_with(server: &Server, password: &str) -> OpenErpClient {
     let ep = endpoint(&server.url, password);
     let mut opts = ClientOptions::for_endpoint(&ep);
-    opts.backoff = Backoff {
-        attempts: 4,
-        base: Duration::from_millis(1),
-        max: Duration::from_millis(5),
-    };
+    opts.backoff = Backoff { attempts: 4, base: Duration::from_millis(1), max: Duration::from_millis(5) };
     OpenErpClient::with_options(&ep, opts).unwrap()
 }
 
@@ -414,19 +329,10 @@ async fn connect_detects_the_version_and_authenticates_once() {
     assert_eq!(c.profile().await.unwrap().major, 17);
     let ctx = c.context();
     for _ in 0..3 {
-        assert_eq!(
-            c.search_count("product.product", &Domain::new(), &ctx)
-                .await
-                .unwrap(),
-            5
-        );
+        assert_eq!(c.search_count("product.product", &Domain::new(), &ctx).await.unwrap(), 5);
     }
     c.read_products(&[1, 2], &ctx).await.unwrap();
-    assert_eq!(
-        *server.fake.common.lock().unwrap(),
-        vec!["version", "authenticate"],
-        "version and login happen once"
-    );
+    assert_eq!(*server.fake.common.lock().unwrap(), vec!["version", "authenticate"], "version and login happen once");
     assert_eq!(server.fake.seen().len(), 4);
 }
 
@@ -436,17 +342,10 @@ async fn wrong_password_is_a_clear_access_denied_without_the_secret() {
     let c = client_with(&server, "wrong-password");
     let e = c.authenticate().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AccessDenied);
-    assert_eq!(
-        e.message(),
-        "wrong login or password for database \"connector\" (login \"admin\")"
-    );
+    assert_eq!(e.message(), "wrong login or password for database \"connector\" (login \"admin\")");
     assert!(!e.to_string().contains("wrong-password"));
     let e = c.read_products(&[1], &c.context()).await.unwrap_err();
-    assert_eq!(
-        e.kind(),
-        ErrorKind::AccessDenied,
-        "object calls need a login first"
-    );
+    assert_eq!(e.kind(), ErrorKind::AccessDenied, "object calls need a login first");
     assert!(server.fake.seen().is_empty());
 }
 
@@ -455,27 +354,14 @@ async fn profiles_follow_the_server_version() {
     let s18 = start(Fake::new(18, 3)).await;
     let c18 = client(&s18);
     let products = c18.read_products(&[1], &c18.context()).await.unwrap();
-    assert_eq!(
-        products[0].kind,
-        ProductKind::Storable,
-        "18: type consu + is_storable"
-    );
+    assert_eq!(products[0].kind, ProductKind::Storable, "18: type consu + is_storable");
     let fields = requested_fields(&s18.fake.seen()[0].kwargs);
-    assert!(
-        fields.contains(&"is_storable".to_owned()) && !fields.contains(&"detailed_type".to_owned())
-    );
+    assert!(fields.contains(&"is_storable".to_owned()) && !fields.contains(&"detailed_type".to_owned()));
 
     let s12 = start(Fake::new(12, 3)).await;
-    let e = client(&s12)
-        .read_products(&[1], &Context::default())
-        .await
-        .unwrap_err();
+    let e = client(&s12).read_products(&[1], &Context::default()).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
-    assert!(
-        e.message().starts_with("unsupported OpenERP version 12.0"),
-        "{}",
-        e.message()
-    );
+    assert!(e.message().starts_with("unsupported OpenERP version 12.0"), "{}", e.message());
     assert!(s12.fake.seen().is_empty());
 }
 
@@ -483,13 +369,7 @@ async fn profiles_follow_the_server_version() {
 async fn paging_walks_every_record_in_bounded_pages() {
     let server = start(Fake::new(17, 250)).await;
     let c = client(&server);
-    let mut pages = c
-        .product_pages(
-            &Domain::new().eq("sale_ok", Value::Boolean(true)),
-            &c.context(),
-        )
-        .await
-        .unwrap();
+    let mut pages = c.product_pages(&Domain::new().eq("sale_ok", Value::Boolean(true)), &c.context()).await.unwrap();
     let mut sizes = Vec::new();
     let mut ids = Vec::new();
     while let Some(page) = pages.next_page().await.unwrap() {
@@ -498,11 +378,7 @@ async fn paging_walks_every_record_in_bounded_pages() {
     }
     assert_eq!(sizes, vec![100, 100, 50]);
     assert_eq!(ids, (1..=250).collect::<Vec<i64>>());
-    assert_eq!(
-        pages.requests(),
-        3,
-        "a short page ends the walk without another call"
-    );
+    assert_eq!(pages.requests(), 3, "a short page ends the walk without another call");
     let seen = server.fake.seen();
     assert_eq!(seen.len(), 3);
     let after: Vec<Option<i64>> = seen.iter().map(|s| id_greater_than(&s.args[0])).collect();
@@ -511,46 +387,22 @@ async fn paging_walks_every_record_in_bounded_pages() {
         assert_eq!(s.method, "search_read");
         assert_eq!(s.kwargs.get("limit"), Some(&value::int(100)));
         assert_eq!(s.kwargs.get("order"), Some(&value::string("id asc")));
-        let Some(Value::Struct(ctx)) = s.kwargs.get("context") else {
-            panic!("no context")
-        };
+        let Some(Value::Struct(ctx)) = s.kwargs.get("context") else { panic!("no context") };
         assert_eq!(ctx.get("tz"), Some(&value::string("UTC")));
         assert_eq!(ctx.get("lang"), Some(&value::string("en_US")));
         let fields = requested_fields(&s.kwargs);
-        assert!(
-            !fields.iter().any(|f| f.starts_with("image")),
-            "images are never part of a catalogue page"
-        );
+        assert!(!fields.iter().any(|f| f.starts_with("image")), "images are never part of a catalogue page");
     }
     // The second page keeps the caller's condition and adds the keyset condition.
-    let Value::Array(d) = &seen[1].args[0] else {
-        panic!()
-    };
+    let Value::Array(d) = &seen[1].args[0] else { panic!() };
     assert_eq!(d[0], value::string("&"));
-    assert_eq!(
-        d[1],
-        value::array([
-            value::string("sale_ok"),
-            value::string("="),
-            Value::Boolean(true)
-        ])
-    );
+    assert_eq!(d[1], value::array([value::string("sale_ok"), value::string("="), Value::Boolean(true)]));
 
     let exact = start(Fake::new(17, 200)).await;
     let c = client(&exact);
-    let all = c
-        .product_pages(&Domain::new(), &c.context())
-        .await
-        .unwrap()
-        .collect_all()
-        .await
-        .unwrap();
+    let all = c.product_pages(&Domain::new(), &c.context()).await.unwrap().collect_all().await.unwrap();
     assert_eq!(all.len(), 200);
-    assert_eq!(
-        exact.fake.seen().len(),
-        3,
-        "two full pages, then an empty one"
-    );
+    assert_eq!(exact.fake.seen().len(), 3, "two full pages, then an empty one");
 }
 
 #[tokio::test]
@@ -560,12 +412,7 @@ async fn reads_are_chunked_and_false_reads_as_none() {
     let ids: Vec<i64> = (1..=250).collect();
     let products = c.read_products(&ids, &c.context()).await.unwrap();
     assert_eq!(products.len(), 250);
-    let chunk_sizes: Vec<usize> = server
-        .fake
-        .seen()
-        .iter()
-        .map(|s| ids_of(s.args.first()).len())
-        .collect();
+    let chunk_sizes: Vec<usize> = server.fake.seen().iter().map(|s| ids_of(s.args.first()).len()).collect();
     assert_eq!(chunk_sizes, vec![100, 100, 50]);
     let p7 = products.iter().find(|p| p.id == 7).unwrap();
     assert_eq!(p7.default_code, None, "False SKU reads as None");
@@ -574,10 +421,7 @@ async fn reads_are_chunked_and_false_reads_as_none() {
     assert_eq!(p7.category.as_ref().map(|c| c.name.as_str()), Some("All"));
     assert_eq!(products[1].category, None, "False many2one reads as None");
     assert_eq!(products[0].list_price, Decimal::new(105, 1));
-    let levels = c
-        .stock_levels(&[1, 2], Default::default(), &c.context())
-        .await
-        .unwrap();
+    let levels = c.stock_levels(&[1, 2], Default::default(), &c.context()).await.unwrap();
     assert_eq!(levels[0].free_qty, Some(Decimal::from(3)));
 }
 
@@ -586,111 +430,45 @@ async fn faults_become_error_kinds_with_call_context() {
     let server = start(Fake::new(17, 1)).await;
     let c = client(&server);
     let cases = [
-        (
-            "server",
-            ErrorKind::Server,
-            "ValueError: Invalid field 'nope' on model 'x.fault'",
-        ),
-        (
-            "user",
-            ErrorKind::Refused,
-            "The following orders are not in a state requiring confirmation: S00025",
-        ),
-        (
-            "missing",
-            ErrorKind::NotFound,
-            "Record does not exist or has been deleted.",
-        ),
+        ("server", ErrorKind::Server, "ValueError: Invalid field 'nope' on model 'x.fault'"),
+        ("user", ErrorKind::Refused, "The following orders are not in a state requiring confirmation: S00025"),
+        ("missing", ErrorKind::NotFound, "Record does not exist or has been deleted."),
         ("denied", ErrorKind::AccessDenied, "Access Denied"),
-        (
-            "forbidden",
-            ErrorKind::Forbidden,
-            "Private methods (such as _x) cannot be called remotely.",
-        ),
+        ("forbidden", ErrorKind::Forbidden, "Private methods (such as _x) cannot be called remotely."),
     ];
     for (method, kind, start) in cases {
-        let e = c
-            .call(Request::new("x.fault", method).on_ids(&[7, 8]))
-            .await
-            .unwrap_err();
+        let e = c.call(Request::new("x.fault", method).on_ids(&[7, 8])).await.unwrap_err();
         assert_eq!(e.kind(), kind, "{method}: {e}");
         assert!(e.message().starts_with(start), "{method}: {}", e.message());
-        assert_eq!(
-            (e.model(), e.method(), e.ids()),
-            (Some("x.fault"), Some(method), &[7_i64, 8][..])
-        );
+        assert_eq!((e.model(), e.method(), e.ids()), (Some("x.fault"), Some(method), &[7_i64, 8][..]));
     }
-    assert_eq!(
-        server.fake.seen().len(),
-        cases.len(),
-        "faults are not retried"
-    );
-    let e = c
-        .execute_kw(
-            "no.such.model",
-            "search",
-            vec![value::array([])],
-            Map::new(),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "no.such.model.search: refused by OpenERP: Object no.such.model doesn't exist"
-    );
+    assert_eq!(server.fake.seen().len(), cases.len(), "faults are not retried");
+    let e = c.execute_kw("no.such.model", "search", vec![value::array([])], Map::new()).await.unwrap_err();
+    assert_eq!(e.to_string(), "no.such.model.search: refused by OpenERP: Object no.such.model doesn't exist");
 }
 
 #[tokio::test]
 async fn none_return_fault_counts_as_success_only_when_read_back_agrees() {
     let server = start(Fake::new(17, 1)).await;
     let c = client(&server);
-    let raw = c
-        .call(Request::new("res.partner", "action_archive").on_ids(&[48]))
-        .await
-        .unwrap_err();
+    let raw = c.call(Request::new("res.partner", "action_archive").on_ids(&[48])).await.unwrap_err();
     assert!(raw.is_none_return());
-    assert_eq!(
-        c.call_none_ok(Request::new("res.partner", "action_archive").on_ids(&[48]))
-            .await
-            .unwrap(),
-        None
-    );
-    c.call_verified(
-        Request::new("res.partner", "action_archive").on_ids(&[49]),
-        "active",
-        &Value::Boolean(false),
-    )
-    .await
-    .unwrap();
+    assert_eq!(c.call_none_ok(Request::new("res.partner", "action_archive").on_ids(&[48])).await.unwrap(), None);
+    c.call_verified(Request::new("res.partner", "action_archive").on_ids(&[49]), "active", &Value::Boolean(false))
+        .await
+        .unwrap();
     let read_back = server.fake.seen().last().cloned().unwrap();
     assert_eq!(read_back.method, "read");
-    let Some(Value::Struct(ctx)) = read_back.kwargs.get("context") else {
-        panic!()
-    };
-    assert_eq!(
-        ctx.get("active_test"),
-        Some(&Value::Boolean(false)),
-        "archived records are read back too"
-    );
+    let Some(Value::Struct(ctx)) = read_back.kwargs.get("context") else { panic!() };
+    assert_eq!(ctx.get("active_test"), Some(&Value::Boolean(false)), "archived records are read back too");
     let e = c
-        .call_verified(
-            Request::new("res.partner", "action_noop").on_ids(&[50]),
-            "active",
-            &Value::Boolean(false),
-        )
+        .call_verified(Request::new("res.partner", "action_noop").on_ids(&[50]), "active", &Value::Boolean(false))
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unverified);
     assert!(e.message().contains("record 50"), "{}", e.message());
-    let other = c
-        .call_none_ok(Request::new("x.fault", "server"))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        other.kind(),
-        ErrorKind::Server,
-        "only the exact None fault is forgiven"
-    );
+    let other = c.call_none_ok(Request::new("x.fault", "server")).await.unwrap_err();
+    assert_eq!(other.kind(), ErrorKind::Server, "only the exact None fault is forgiven");
 }
 
 #[tokio::test]
@@ -702,30 +480,18 @@ async fn http_5xx_and_timeouts_are_retried_a_bounded_number_of_times() {
 
     server.fake.fail_http.store(2, Ordering::SeqCst);
     assert_eq!(c.read_products(&[1], &ctx).await.unwrap().len(), 1);
-    assert_eq!(
-        server.fake.object_http.swap(0, Ordering::SeqCst),
-        3,
-        "two 500s, then success"
-    );
+    assert_eq!(server.fake.object_http.swap(0, Ordering::SeqCst), 3, "two 500s, then success");
 
     server.fake.fail_http.store(100, Ordering::SeqCst);
     let e = c.read_products(&[1], &ctx).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Transport);
     assert!(e.message().contains("HTTP 500"), "{}", e.message());
-    assert_eq!(
-        server.fake.object_http.swap(0, Ordering::SeqCst),
-        4,
-        "retries are bounded by the attempts"
-    );
+    assert_eq!(server.fake.object_http.swap(0, Ordering::SeqCst), 4, "retries are bounded by the attempts");
     server.fake.fail_http.store(0, Ordering::SeqCst);
 
     server.fake.delay.store(1, Ordering::SeqCst);
     assert_eq!(c.read_products(&[1], &ctx).await.unwrap().len(), 1);
-    assert_eq!(
-        server.fake.object_http.swap(0, Ordering::SeqCst),
-        2,
-        "one timeout, then success"
-    );
+    assert_eq!(server.fake.object_http.swap(0, Ordering::SeqCst), 2, "one timeout, then success");
 }
 
 #[tokio::test]
@@ -760,55 +526,29 @@ async fn creates_are_never_repeated_blindly() {
     server.fake.lose_response.store(1, Ordering::SeqCst);
     let e = c.create_order(&order, &ctx).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Uncertain);
-    assert!(
-        e.message().contains("may have been committed"),
-        "{}",
-        e.message()
-    );
-    assert_eq!(
-        server.fake.object_http.swap(0, Ordering::SeqCst),
-        1,
-        "no second create"
-    );
+    assert!(e.message().contains("may have been committed"), "{}", e.message());
+    assert_eq!(server.fake.object_http.swap(0, Ordering::SeqCst), 1, "no second create");
 
     server.fake.conflicts.store(1, Ordering::SeqCst);
-    assert_eq!(
-        c.create_order(&order, &ctx).await.unwrap(),
-        100,
-        "a serialization failure was rolled back: retried"
-    );
+    assert_eq!(c.create_order(&order, &ctx).await.unwrap(), 100, "a serialization failure was rolled back: retried");
     assert_eq!(server.fake.object_http.swap(0, Ordering::SeqCst), 2);
 
-    let ids = c
-        .create_orders(&[order.clone(), order.clone()], &ctx)
-        .await
-        .unwrap();
+    let ids = c.create_orders(&[order.clone(), order.clone()], &ctx).await.unwrap();
     assert_eq!(ids, vec![100, 101]);
     let batch = server.fake.seen().last().cloned().unwrap();
-    let Value::Array(list) = &batch.args[0] else {
-        panic!("create takes a list")
-    };
+    let Value::Array(list) = &batch.args[0] else { panic!("create takes a list") };
     assert_eq!(list.len(), 2);
 
     let kept = value::parse_datetime("2024-07-10 12:34:56").unwrap();
     c.confirm_order(100, Some(kept), &ctx).await.unwrap();
-    let tail: Vec<String> = server
-        .fake
-        .seen_methods()
-        .into_iter()
-        .rev()
-        .take(2)
-        .collect();
+    let tail: Vec<String> = server.fake.seen_methods().into_iter().rev().take(2).collect();
     assert_eq!(
         tail,
         vec!["sale.order.write", "sale.order.action_confirm"],
         "date_order is written back after confirming"
     );
     let write = server.fake.seen().last().cloned().unwrap();
-    assert_eq!(
-        write.args[1],
-        value::structure([("date_order", value::string("2024-07-10 12:34:56"))])
-    );
+    assert_eq!(write.args[1], value::structure([("date_order", value::string("2024-07-10 12:34:56"))]));
 }
 
 #[tokio::test]
@@ -819,15 +559,8 @@ async fn unlink_checks_what_is_left_after_a_lost_response() {
     c.authenticate().await.unwrap();
     server.fake.lose_response.store(1, Ordering::SeqCst);
     c.unlink("res.partner", &[47, 48], &ctx).await.unwrap();
-    assert_eq!(
-        server.fake.seen_methods(),
-        vec!["res.partner.unlink", "res.partner.search"],
-        "verified, not repeated"
-    );
-    assert_eq!(
-        *server.fake.deleted.lock().unwrap(),
-        BTreeSet::from([47, 48])
-    );
+    assert_eq!(server.fake.seen_methods(), vec!["res.partner.unlink", "res.partner.search"], "verified, not repeated");
+    assert_eq!(*server.fake.deleted.lock().unwrap(), BTreeSet::from([47, 48]));
 }
 
 #[tokio::test]
@@ -839,31 +572,15 @@ async fn bad_values_are_refused_before_anything_is_sent() {
     vals.insert("color".into(), Value::Long(1 << 33));
     let e = c.write("res.partner", &[44], vals, &ctx).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
-    assert!(
-        e.message().contains("`args[1].color`") && e.message().contains("32 bits"),
-        "{}",
-        e.message()
-    );
+    assert!(e.message().contains("`args[1].color`") && e.message().contains("32 bits"), "{}", e.message());
     let mut vals = Map::new();
     vals.insert("comment".into(), Value::Nil);
-    assert_eq!(
-        c.write("res.partner", &[44], vals, &ctx)
-            .await
-            .unwrap_err()
-            .kind(),
-        ErrorKind::InvalidInput
-    );
+    assert_eq!(c.write("res.partner", &[44], vals, &ctx).await.unwrap_err().kind(), ErrorKind::InvalidInput);
     let e = c.read_products(&[1 << 40], &ctx).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert!(server.fake.seen().is_empty(), "nothing reached the server");
-    let blank = NewPartner {
-        name: " ".into(),
-        ..NewPartner::default()
-    };
-    assert_eq!(
-        c.create_partner(&blank, &ctx).await.unwrap_err().kind(),
-        ErrorKind::InvalidInput
-    );
+    let blank = NewPartner { name: " ".into(), ..NewPartner::default() };
+    assert_eq!(c.create_partner(&blank, &ctx).await.unwrap_err().kind(), ErrorKind::InvalidInput);
 }
 
 #[tokio::test]
@@ -876,33 +593,16 @@ async fn optional_module_fields_are_asked_only_when_present() {
     let seen = server.fake.seen();
     assert_eq!(
         server.fake.seen_methods(),
-        vec![
-            "stock.picking.fields_get",
-            "stock.picking.search_read",
-            "stock.picking.search_read"
-        ]
+        vec!["stock.picking.fields_get", "stock.picking.search_read", "stock.picking.search_read"]
     );
     let fields = requested_fields(&seen[1].kwargs);
-    assert!(
-        !fields.contains(&"carrier_tracking_ref".to_owned()),
-        "no delivery module, no tracking field"
-    );
-    let Value::Array(domain) = &seen[1].args[0] else {
-        panic!()
-    };
-    assert!(domain.contains(&value::array([
-        value::string("sale_id"),
-        value::string("="),
-        value::int(25)
-    ])));
+    assert!(!fields.contains(&"carrier_tracking_ref".to_owned()), "no delivery module, no tracking field");
+    let Value::Array(domain) = &seen[1].args[0] else { panic!() };
+    assert!(domain.contains(&value::array([value::string("sale_id"), value::string("="), value::int(25)])));
     assert!(domain.contains(&value::array([
         value::string("picking_type_code"),
         value::string("="),
         value::string("outgoing")
     ])));
-    assert!(domain.contains(&value::array([
-        value::string("state"),
-        value::string("="),
-        value::string("done")
-    ])));
+    assert!(domain.contains(&value::array([value::string("state"), value::string("="), value::string("done")])));
 }

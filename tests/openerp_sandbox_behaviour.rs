@@ -10,9 +10,7 @@ use magento_connector::sandbox::openerp::{OpenErpSandbox, Options};
 use openerp_sandbox_support::*;
 
 async fn sandbox() -> (OpenErpSandbox, Client) {
-    let erp = OpenErpSandbox::start(Options::default())
-        .await
-        .expect("sandbox");
+    let erp = OpenErpSandbox::start(Options::default()).await.expect("sandbox");
     let c = Client::new(&erp);
     (erp, c)
 }
@@ -34,10 +32,7 @@ async fn codes(c: &Client, d: Value) -> Vec<String> {
             kw(&[
                 ("fields", fields(&["default_code"])),
                 ("order", st("default_code")),
-                (
-                    "context",
-                    value::structure([("active_test", Value::Boolean(false))]),
-                ),
+                ("context", value::structure([("active_test", Value::Boolean(false))])),
             ]),
         )
         .await;
@@ -52,21 +47,10 @@ async fn codes(c: &Client, d: Value) -> Vec<String> {
 
 #[tokio::test]
 async fn paging_is_stable_and_complete() {
-    let erp = OpenErpSandbox::start(Options::with_generated(20, 2500))
-        .await
-        .unwrap();
+    let erp = OpenErpSandbox::start(Options::with_generated(20, 2500)).await.unwrap();
     let c = Client::new(&erp);
-    let total = c
-        .ok(
-            "product.product",
-            "search_count",
-            vec![domain(&[])],
-            kw(&[]),
-        )
-        .await;
-    let Value::Integer(total) = total else {
-        panic!("{total:?}")
-    };
+    let total = c.ok("product.product", "search_count", vec![domain(&[])], kw(&[])).await;
+    let Value::Integer(total) = total else { panic!("{total:?}") };
     assert!(total > 2500, "{total}");
     let mut seen = Vec::new();
     let mut offset = 0;
@@ -95,24 +79,11 @@ async fn paging_is_stable_and_complete() {
         offset += 500;
     }
     assert_eq!(seen.len() as i32, total);
-    assert!(
-        seen.windows(2).all(|w| w[0] < w[1]),
-        "ids ascending without gaps or repeats"
-    );
-    let nulls_first = search(
-        &c,
-        "product.product",
-        domain(&[]),
-        &[
-            ("order", st("default_code desc")),
-            ("limit", Value::Integer(1)),
-        ],
-    )
-    .await;
-    let vase = erp
-        .read("product.product", nulls_first[0], &["default_code"])
-        .unwrap()
-        .unwrap();
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "ids ascending without gaps or repeats");
+    let nulls_first =
+        search(&c, "product.product", domain(&[]), &[("order", st("default_code desc")), ("limit", Value::Integer(1))])
+            .await;
+    let vase = erp.read("product.product", nulls_first[0], &["default_code"]).unwrap().unwrap();
     assert_eq!(
         vase.get("default_code"),
         Some(&Value::Boolean(false)),
@@ -122,38 +93,17 @@ async fn paging_is_stable_and_complete() {
         &c,
         "product.product",
         domain(&[("default_code", "!=", Value::Boolean(false))]),
-        &[
-            ("order", st("default_code desc")),
-            ("limit", Value::Integer(3)),
-        ],
+        &[("order", st("default_code desc")), ("limit", Value::Integer(3))],
     )
     .await;
     assert_eq!(by_code.len(), 3);
     let codes = records(
-        &c.ok(
-            "product.product",
-            "read",
-            vec![ids(&by_code)],
-            kw(&[("fields", fields(&["default_code"]))]),
-        )
-        .await,
+        &c.ok("product.product", "read", vec![ids(&by_code)], kw(&[("fields", fields(&["default_code"]))])).await,
     );
     assert_eq!(s(&codes[0], "default_code"), "SRV-WARRANTY-2Y");
-    let bench = search(
-        &c,
-        "product.product",
-        domain(&[("default_code", "=", st("BENCH-001234"))]),
-        &[],
-    )
-    .await;
+    let bench = search(&c, "product.product", domain(&[("default_code", "=", st("BENCH-001234"))]), &[]).await;
     assert_eq!(bench.len(), 1);
-    let cats = search(
-        &c,
-        "product.category",
-        domain(&[("name", "=ilike", st("bench category%"))]),
-        &[],
-    )
-    .await;
+    let cats = search(&c, "product.category", domain(&[("name", "=ilike", st("bench category%"))]), &[]).await;
     assert_eq!(cats.len(), 20);
     erp.shutdown().await;
 }
@@ -162,121 +112,39 @@ async fn paging_is_stable_and_complete() {
 async fn every_domain_operator() {
     let (erp, c) = sandbox().await;
     let d = |leaves: &[(&str, &str, Value)]| domain(leaves);
-    assert_eq!(
-        codes(&c, d(&[("default_code", "=", st("HOME-001"))])).await,
-        ["HOME-001"]
-    );
-    assert!(
-        codes(&c, d(&[("default_code", "=", st("home-001"))]))
-            .await
-            .is_empty(),
-        "= is case-sensitive"
-    );
-    assert_eq!(
-        codes(&c, d(&[("default_code", "=ilike", st("home-001"))])).await,
-        ["HOME-001"]
-    );
-    assert_eq!(
-        codes(&c, d(&[("default_code", "=ilike", st("home-00_"))])).await,
-        ["HOME-001", "HOME-002", "HOME-003"]
-    );
-    assert_eq!(
-        codes(&c, d(&[("default_code", "=like", st("CLO-TSHIRT-RED-%"))]))
-            .await
-            .len(),
-        3
-    );
-    assert_eq!(
-        codes(&c, d(&[("default_code", "like", st("TSHIRT-BLUE"))]))
-            .await
-            .len(),
-        3
-    );
-    assert!(
-        codes(&c, d(&[("default_code", "like", st("tshirt-blue"))]))
-            .await
-            .is_empty()
-    );
-    assert_eq!(
-        codes(&c, d(&[("default_code", "ilike", st("tshirt-blue"))]))
-            .await
-            .len(),
-        3
-    );
+    assert_eq!(codes(&c, d(&[("default_code", "=", st("HOME-001"))])).await, ["HOME-001"]);
+    assert!(codes(&c, d(&[("default_code", "=", st("home-001"))])).await.is_empty(), "= is case-sensitive");
+    assert_eq!(codes(&c, d(&[("default_code", "=ilike", st("home-001"))])).await, ["HOME-001"]);
+    assert_eq!(codes(&c, d(&[("default_code", "=ilike", st("home-00_"))])).await, ["HOME-001", "HOME-002", "HOME-003"]);
+    assert_eq!(codes(&c, d(&[("default_code", "=like", st("CLO-TSHIRT-RED-%"))])).await.len(), 3);
+    assert_eq!(codes(&c, d(&[("default_code", "like", st("TSHIRT-BLUE"))])).await.len(), 3);
+    assert!(codes(&c, d(&[("default_code", "like", st("tshirt-blue"))])).await.is_empty());
+    assert_eq!(codes(&c, d(&[("default_code", "ilike", st("tshirt-blue"))])).await.len(), 3);
     let all = codes(&c, d(&[])).await;
     let not_ilike = codes(&c, d(&[("default_code", "not ilike", st("tshirt"))])).await;
     assert_eq!(not_ilike.len(), all.len() - 6);
-    assert!(
-        not_ilike.contains(&"-".to_owned()),
-        "not ilike also matches empty values"
-    );
+    assert!(not_ilike.contains(&"-".to_owned()), "not ilike also matches empty values");
     let ne = codes(&c, d(&[("default_code", "!=", st("HOME-001"))])).await;
     assert_eq!(ne.len(), all.len() - 1);
     assert!(ne.contains(&"-".to_owned()), "!= also matches empty values");
+    assert_eq!(codes(&c, d(&[("default_code", "=", Value::Boolean(false))])).await, ["-"]);
     assert_eq!(
-        codes(&c, d(&[("default_code", "=", Value::Boolean(false))])).await,
-        ["-"]
-    );
-    assert_eq!(
-        codes(
-            &c,
-            d(&[(
-                "default_code",
-                "in",
-                value::array([st("HOME-001"), st("BOOK-001"), st("NOPE")])
-            )])
-        )
-        .await,
+        codes(&c, d(&[("default_code", "in", value::array([st("HOME-001"), st("BOOK-001"), st("NOPE")]))])).await,
         ["BOOK-001", "HOME-001"]
     );
-    let not_in = codes(
-        &c,
-        d(&[(
-            "default_code",
-            "not in",
-            value::array([st("HOME-001"), st("BOOK-001")]),
-        )]),
-    )
-    .await;
+    let not_in = codes(&c, d(&[("default_code", "not in", value::array([st("HOME-001"), st("BOOK-001")]))])).await;
     assert_eq!(not_in.len(), all.len() - 2);
     let cheap = codes(&c, d(&[("list_price", "<", Value::Double(5.0))])).await;
     assert_eq!(cheap, ["HOME-ECO-BAG", "SHIP"]);
-    assert_eq!(
-        codes(&c, d(&[("list_price", "<=", Value::Integer(5))])).await,
-        ["1001", "HOME-ECO-BAG", "SHIP"]
-    );
-    assert_eq!(
-        codes(&c, d(&[("list_price", ">", Value::Double(299.0))])).await,
-        ["OFF-DESK-001"]
-    );
-    assert_eq!(
-        codes(&c, d(&[("list_price", ">=", Value::Double(299.0))])).await,
-        ["ELEC-PHN-002", "OFF-DESK-001"]
-    );
-    let electronics = search(
-        &c,
-        "product.category",
-        d(&[("name", "=", st("Electronics"))]),
-        &[],
-    )
-    .await[0];
-    let under = codes(
-        &c,
-        d(&[("categ_id", "child_of", Value::Integer(electronics as i32))]),
-    )
-    .await;
+    assert_eq!(codes(&c, d(&[("list_price", "<=", Value::Integer(5))])).await, ["1001", "HOME-ECO-BAG", "SHIP"]);
+    assert_eq!(codes(&c, d(&[("list_price", ">", Value::Double(299.0))])).await, ["OFF-DESK-001"]);
+    assert_eq!(codes(&c, d(&[("list_price", ">=", Value::Double(299.0))])).await, ["ELEC-PHN-002", "OFF-DESK-001"]);
+    let electronics = search(&c, "product.category", d(&[("name", "=", st("Electronics"))]), &[]).await[0];
+    let under = codes(&c, d(&[("categ_id", "child_of", Value::Integer(electronics as i32))])).await;
     assert_eq!(under.len(), 6, "archived included: {under:?}");
+    assert_eq!(codes(&c, d(&[("categ_id.name", "=", st("Phones"))])).await, ["ELEC-PHN-001", "ELEC-PHN-002"]);
     assert_eq!(
-        codes(&c, d(&[("categ_id.name", "=", st("Phones"))])).await,
-        ["ELEC-PHN-001", "ELEC-PHN-002"]
-    );
-    assert_eq!(
-        codes(
-            &c,
-            d(&[("categ_id", "=", st("All / Saleable / Electronics / Phones"))])
-        )
-        .await
-        .len(),
+        codes(&c, d(&[("categ_id", "=", st("All / Saleable / Electronics / Phones"))])).await.len(),
         2,
         "many2one by display name"
     );
@@ -300,70 +168,25 @@ async fn every_domain_operator() {
     )
     .await;
     assert_eq!(and, ["HOME-002", "HOME-003"]);
-    let not = codes(
-        &c,
-        value::array([
-            st("!"),
-            value::array([st("default_code"), st("ilike"), st("CLO")]),
-        ]),
-    )
-    .await;
+    let not = codes(&c, value::array([st("!"), value::array([st("default_code"), st("ilike"), st("CLO")])])).await;
     assert_eq!(not.len(), all.len() - 8);
     let with_tax = codes(&c, d(&[("taxes_id.name", "=", st("Eco Tax 2%"))])).await;
     assert_eq!(with_tax, ["HOME-ECO-BAG"]);
-    let any = codes(
-        &c,
-        d(&[(
-            "taxes_id",
-            "any",
-            domain(&[("amount", "=", Value::Integer(0))]),
-        )]),
-    )
-    .await;
+    let any = codes(&c, d(&[("taxes_id", "any", domain(&[("amount", "=", Value::Integer(0))]))])).await;
     assert_eq!(any, ["BOOK-001"]);
     // Partners: child_of the parent, dotted path on a many2one.
-    let john = search(
-        &c,
-        "res.partner",
-        d(&[("email", "=ilike", st("john.doe@example.com"))]),
-        &[],
-    )
-    .await;
+    let john = search(&c, "res.partner", d(&[("email", "=ilike", st("john.doe@example.com"))]), &[]).await;
     assert_eq!(john.len(), 1);
-    let family = search(
-        &c,
-        "res.partner",
-        d(&[("id", "child_of", Value::Integer(john[0] as i32))]),
-        &[],
-    )
-    .await;
+    let family = search(&c, "res.partner", d(&[("id", "child_of", Value::Integer(john[0] as i32))]), &[]).await;
     assert_eq!(family.len(), 2);
-    let in_ca = search(
-        &c,
-        "res.partner",
-        d(&[
-            ("state_id.code", "=", st("CA")),
-            ("country_id.code", "=", st("US")),
-        ]),
-        &[],
-    )
-    .await;
+    let in_ca =
+        search(&c, "res.partner", d(&[("state_id.code", "=", st("CA")), ("country_id.code", "=", st("US"))]), &[])
+            .await;
     assert!(family.iter().all(|p| in_ca.contains(p)));
-    let bad = c
-        .exec(
-            "product.product",
-            "search",
-            vec![d(&[("default_code", "~", st("x"))])],
-            kw(&[]),
-        )
-        .await
-        .unwrap_err();
+    let bad =
+        c.exec("product.product", "search", vec![d(&[("default_code", "~", st("x"))])], kw(&[])).await.unwrap_err();
     assert_eq!(bad.code, 1);
-    assert!(
-        bad.message.contains("ValueError: Invalid leaf"),
-        "{}",
-        bad.message
-    );
+    assert!(bad.message.contains("ValueError: Invalid leaf"), "{}", bad.message);
     erp.shutdown().await;
 }
 
@@ -371,11 +194,7 @@ async fn every_domain_operator() {
 async fn archived_records_need_active_test_or_an_active_leaf() {
     let (erp, c) = sandbox().await;
     let fax = d_code("ELEC-OLD-001");
-    assert!(
-        search(&c, "product.product", fax.clone(), &[])
-            .await
-            .is_empty()
-    );
+    assert!(search(&c, "product.product", fax.clone(), &[]).await.is_empty());
     let ctx = value::structure([("active_test", Value::Boolean(false))]);
     let found = search(&c, "product.product", fax.clone(), &[("context", ctx)]).await;
     assert_eq!(found.len(), 1);
@@ -384,38 +203,16 @@ async fn archived_records_need_active_test_or_an_active_leaf() {
         "product.product",
         domain(&[
             ("default_code", "=", st("ELEC-OLD-001")),
-            (
-                "active",
-                "in",
-                value::array([Value::Boolean(true), Value::Boolean(false)]),
-            ),
+            ("active", "in", value::array([Value::Boolean(true), Value::Boolean(false)])),
         ]),
         &[],
     )
     .await;
     assert_eq!(with_leaf, found);
-    let archived = search(
-        &c,
-        "product.product",
-        domain(&[("active", "=", Value::Boolean(false))]),
-        &[],
-    )
-    .await;
+    let archived = search(&c, "product.product", domain(&[("active", "=", Value::Boolean(false))]), &[]).await;
     assert_eq!(archived, found);
-    let r = records(
-        &c.ok(
-            "product.product",
-            "read",
-            vec![ids(&found)],
-            kw(&[("fields", fields(&["active"]))]),
-        )
-        .await,
-    );
-    assert_eq!(
-        r[0].get("active"),
-        Some(&Value::Boolean(false)),
-        "read ignores active_test"
-    );
+    let r = records(&c.ok("product.product", "read", vec![ids(&found)], kw(&[("fields", fields(&["active"]))])).await);
+    assert_eq!(r[0].get("active"), Some(&Value::Boolean(false)), "read ignores active_test");
     erp.shutdown().await;
 }
 
@@ -426,13 +223,7 @@ fn d_code(code: &str) -> Value {
 #[tokio::test]
 async fn empty_values_are_false_never_nil() {
     let (erp, c) = sandbox().await;
-    let vase = search(
-        &c,
-        "product.product",
-        domain(&[("name", "ilike", st("Handmade Vase"))]),
-        &[],
-    )
-    .await;
+    let vase = search(&c, "product.product", domain(&[("name", "ilike", st("Handmade Vase"))]), &[]).await;
     let raw = c
         .raw(
             "/xmlrpc/2/object",
@@ -455,28 +246,15 @@ async fn empty_values_are_false_never_nil() {
     assert!(!raw.body.contains("<nil/>") && !raw.body.contains("<i8>"));
     let r = records(&decode(&raw.body).unwrap());
     let m = &r[0];
-    for f in [
-        "default_code",
-        "barcode",
-        "image_1920",
-        "description_purchase",
-    ] {
+    for f in ["default_code", "barcode", "image_1920", "description_purchase"] {
         assert_eq!(m.get(f), Some(&Value::Boolean(false)), "{f}");
     }
-    assert!(
-        matches!(m.get("product_template_attribute_value_ids"), Some(Value::Array(a)) if a.is_empty())
-    );
+    assert!(matches!(m.get("product_template_attribute_value_ids"), Some(Value::Array(a)) if a.is_empty()));
     assert!(matches!(m.get("volume"), Some(Value::Double(d)) if *d == 0.0));
     assert!(matches!(m.get("categ_id"), Some(Value::Array(a)) if a.len() == 2));
     assert!(matches!(m.get("write_date"), Some(Value::String(d)) if d.len() == 19));
-    let order = c
-        .ok(
-            "sale.order",
-            "create",
-            vec![value::structure([("partner_id", Value::Integer(6))])],
-            kw(&[]),
-        )
-        .await;
+    let order =
+        c.ok("sale.order", "create", vec![value::structure([("partner_id", Value::Integer(6))])], kw(&[])).await;
     let so = records(
         &c.ok(
             "sale.order",
@@ -484,23 +262,12 @@ async fn empty_values_are_false_never_nil() {
             vec![value::array([order])],
             kw(&[(
                 "fields",
-                fields(&[
-                    "commitment_date",
-                    "note",
-                    "client_order_ref",
-                    "delivery_status",
-                    "validity_date",
-                ]),
+                fields(&["commitment_date", "note", "client_order_ref", "delivery_status", "validity_date"]),
             )]),
         )
         .await,
     );
-    for f in [
-        "commitment_date",
-        "note",
-        "client_order_ref",
-        "delivery_status",
-    ] {
+    for f in ["commitment_date", "note", "client_order_ref", "delivery_status"] {
         assert_eq!(so[0].get(f), Some(&Value::Boolean(false)), "{f}");
     }
     assert!(matches!(so[0].get("validity_date"), Some(Value::String(d)) if d.len() == 10));
@@ -520,79 +287,33 @@ async fn translations_follow_the_context_language() {
             if let Some(x) = ctx {
                 k.push(("context", x));
             }
-            records(
-                &c.ok("product.product", "read", vec![ids(&mug)], kw(&k))
-                    .await,
-            )
-            .remove(0)
+            records(&c.ok("product.product", "read", vec![ids(&mug)], kw(&k)).await).remove(0)
         }
     };
     let en = read(None).await;
     assert_eq!(s(&en, "name"), "Ceramic Coffee Mug 350ml");
     let in_fr = read(Some(fr.clone())).await;
     assert_eq!(s(&in_fr, "name"), "Mug en céramique 350ml");
+    assert_eq!(s(&in_fr, "display_name"), "[HOME-001] Mug en céramique 350ml");
+    assert!(matches!(in_fr.get("categ_id"), Some(Value::Array(a)) if a[1] == st("All / Saleable / Maison & Jardin")));
     assert_eq!(
-        s(&in_fr, "display_name"),
-        "[HOME-001] Mug en céramique 350ml"
-    );
-    assert!(
-        matches!(in_fr.get("categ_id"), Some(Value::Array(a)) if a[1] == st("All / Saleable / Maison & Jardin"))
-    );
-    assert_eq!(
-        search(
-            &c,
-            "product.product",
-            domain(&[("name", "ilike", st("céramique"))]),
-            &[("context", fr.clone())]
-        )
-        .await,
+        search(&c, "product.product", domain(&[("name", "ilike", st("céramique"))]), &[("context", fr.clone())]).await,
         mug
     );
-    assert!(
-        search(
-            &c,
-            "product.product",
-            domain(&[("name", "ilike", st("céramique"))]),
-            &[]
-        )
-        .await
-        .is_empty()
-    );
+    assert!(search(&c, "product.product", domain(&[("name", "ilike", st("céramique"))]), &[]).await.is_empty());
     c.ok(
         "product.product",
         "write",
-        vec![
-            ids(&mug),
-            value::structure([("name", st("Tasse en céramique"))]),
-        ],
+        vec![ids(&mug), value::structure([("name", st("Tasse en céramique"))])],
         kw(&[("context", fr.clone())]),
     )
     .await;
     assert_eq!(s(&read(Some(fr)).await, "name"), "Tasse en céramique");
+    assert_eq!(s(&read(None).await, "name"), "Ceramic Coffee Mug 350ml", "writing French leaves English alone");
+    c.ok("product.product", "write", vec![ids(&mug), value::structure([("name", st("Coffee Mug"))])], kw(&[])).await;
+    assert_eq!(s(&read(Some(value::structure([("lang", st("fr_FR"))]))).await, "name"), "Tasse en céramique");
     assert_eq!(
-        s(&read(None).await, "name"),
-        "Ceramic Coffee Mug 350ml",
-        "writing French leaves English alone"
-    );
-    c.ok(
-        "product.product",
-        "write",
-        vec![ids(&mug), value::structure([("name", st("Coffee Mug"))])],
-        kw(&[]),
-    )
-    .await;
-    assert_eq!(
-        s(
-            &read(Some(value::structure([("lang", st("fr_FR"))]))).await,
-            "name"
-        ),
-        "Tasse en céramique"
-    );
-    assert_eq!(
-        s(
-            &read(Some(value::structure([("lang", st("de_DE"))]))).await,
-            "name"
-        ),
+        s(&read(Some(value::structure([("lang", st("de_DE"))]))).await, "name"),
         "Coffee Mug",
         "a language that is not installed reads English"
     );
@@ -607,10 +328,7 @@ async fn translations_follow_the_context_language() {
         .await,
     )
     .remove(0);
-    assert_eq!(
-        s(&d, "description"),
-        "<p>Standing Desk: full description.</p>"
-    );
+    assert_eq!(s(&d, "description"), "<p>Standing Desk: full description.</p>");
     assert_eq!(s(&d, "description_sale"), "Standing Desk.");
     erp.shutdown().await;
 }
@@ -618,47 +336,22 @@ async fn translations_follow_the_context_language() {
 #[tokio::test]
 async fn fields_get_reports_types_and_the_optional_tracking_field() {
     let (erp, c) = sandbox().await;
-    let f = c
-        .ok(
-            "stock.picking",
-            "fields_get",
-            vec![],
-            kw(&[("attributes", fields(&["type", "string"]))]),
-        )
-        .await;
+    let f = c.ok("stock.picking", "fields_get", vec![], kw(&[("attributes", fields(&["type", "string"]))])).await;
     let Value::Struct(m) = f else { panic!() };
     assert!(m.contains_key("carrier_tracking_ref"));
     assert_eq!(
         m.get("carrier_tracking_ref"),
-        Some(&value::structure([
-            ("type", st("char")),
-            ("string", st("Tracking Reference"))
-        ]))
+        Some(&value::structure([("type", st("char")), ("string", st("Tracking Reference"))]))
     );
     erp.shutdown().await;
     let bare = OpenErpSandbox::start(Options::recording()).await.unwrap();
     let c = Client::new(&bare);
-    let f = c
-        .ok(
-            "stock.picking",
-            "fields_get",
-            vec![fields(&["carrier_tracking_ref", "state"])],
-            kw(&[]),
-        )
-        .await;
+    let f = c.ok("stock.picking", "fields_get", vec![fields(&["carrier_tracking_ref", "state"])], kw(&[])).await;
     let Value::Struct(m) = f else { panic!() };
-    assert!(
-        !m.contains_key("carrier_tracking_ref"),
-        "no delivery module in the recorded database"
-    );
+    assert!(!m.contains_key("carrier_tracking_ref"), "no delivery module in the recorded database");
     assert!(m.contains_key("state"));
     let addon = c
-        .ok(
-            "magento.backend",
-            "fields_get",
-            vec![],
-            kw(&[("attributes", fields(&["type", "relation", "required"]))]),
-        )
+        .ok("magento.backend", "fields_get", vec![], kw(&[("attributes", fields(&["type", "relation", "required"]))]))
         .await;
     let Value::Struct(a) = addon else { panic!() };
     assert_eq!(
@@ -673,24 +366,15 @@ async fn fields_get_reports_types_and_the_optional_tracking_field() {
         .ok(
             "account.tax",
             "fields_get",
-            vec![fields(&[
-                "magento_tax_class_id",
-                "magento_tax_class_mapped",
-            ])],
+            vec![fields(&["magento_tax_class_id", "magento_tax_class_mapped"])],
             kw(&[("attributes", fields(&["type"]))]),
         )
         .await;
     assert_eq!(
         tax,
         value::structure([
-            (
-                "magento_tax_class_id",
-                value::structure([("type", st("integer"))])
-            ),
-            (
-                "magento_tax_class_mapped",
-                value::structure([("type", st("boolean"))])
-            )
+            ("magento_tax_class_id", value::structure([("type", st("integer"))])),
+            ("magento_tax_class_mapped", value::structure([("type", st("boolean"))]))
         ])
     );
     bare.shutdown().await;
@@ -699,39 +383,21 @@ async fn fields_get_reports_types_and_the_optional_tracking_field() {
 #[tokio::test]
 async fn the_sandbox_backend_is_ready() {
     let (erp, c) = sandbox().await;
-    let b = records(
-        &c.ok(
-            "magento.backend",
-            "search_read",
-            vec![domain(&[("name", "=", st("sandbox"))])],
-            kw(&[]),
-        )
-        .await,
-    );
+    let b =
+        records(&c.ok("magento.backend", "search_read", vec![domain(&[("name", "=", st("sandbox"))])], kw(&[])).await);
     assert_eq!(b.len(), 1);
     let b = &b[0];
     assert_eq!(s(b, "stock_field"), "virtual_available");
     assert!(m2o(b, "shipping_product_id").is_some());
-    assert!(
-        matches!(b.get("root_category_id"), Some(Value::Array(a)) if a[1] == st("All / Saleable"))
-    );
+    assert!(matches!(b.get("root_category_id"), Some(Value::Array(a)) if a[1] == st("All / Saleable")));
     let stores = records(
-        &c.ok(
-            "magento.backend.store",
-            "search_read",
-            vec![domain(&[])],
-            kw(&[("order", st("magento_store_id"))]),
-        )
-        .await,
+        &c.ok("magento.backend.store", "search_read", vec![domain(&[])], kw(&[("order", st("magento_store_id"))]))
+            .await,
     );
     assert_eq!(stores.len(), 3);
     assert_eq!(s(&stores[1], "lang"), "fr_FR");
-    assert!(
-        matches!(stores[1].get("pricelist_id"), Some(Value::Array(a)) if a[1] == st("EUR Pricelist (EUR)"))
-    );
-    assert!(
-        matches!(stores[2].get("warehouse_id"), Some(Value::Array(a)) if a[1] == st("Chicago"))
-    );
+    assert!(matches!(stores[1].get("pricelist_id"), Some(Value::Array(a)) if a[1] == st("EUR Pricelist (EUR)")));
+    assert!(matches!(stores[2].get("warehouse_id"), Some(Value::Array(a)) if a[1] == st("Chicago")));
     let methods = records(
         &c.ok(
             "magento.payment.method",
@@ -751,50 +417,27 @@ async fn the_sandbox_backend_is_ready() {
             "account.tax",
             "search_read",
             vec![domain(&[("type_tax_use", "=", st("sale"))])],
-            kw(&[(
-                "fields",
-                fields(&[
-                    "name",
-                    "magento_tax_class_id",
-                    "magento_tax_class_mapped",
-                    "price_include",
-                ]),
-            )]),
+            kw(&[("fields", fields(&["name", "magento_tax_class_id", "magento_tax_class_mapped", "price_include"]))]),
         )
         .await,
     );
     let eco = taxes.iter().find(|t| s(t, "name") == "Eco Tax 2%").unwrap();
-    assert_eq!(
-        eco.get("magento_tax_class_mapped"),
-        Some(&Value::Boolean(false))
-    );
+    assert_eq!(eco.get("magento_tax_class_mapped"), Some(&Value::Boolean(false)));
     let none = taxes.iter().find(|t| s(t, "name") == "No Tax 0%").unwrap();
     assert_eq!(
-        (
-            none.get("magento_tax_class_id"),
-            none.get("magento_tax_class_mapped")
-        ),
+        (none.get("magento_tax_class_id"), none.get("magento_tax_class_mapped")),
         (Some(&Value::Integer(0)), Some(&Value::Boolean(true)))
     );
     let cats = records(
         &c.ok(
             "product.category",
             "search_read",
-            vec![domain(&[(
-                "magento_exportable",
-                "=",
-                Value::Boolean(false),
-            )])],
+            vec![domain(&[("magento_exportable", "=", Value::Boolean(false))])],
             kw(&[("fields", fields(&["complete_name"]))]),
         )
         .await,
     );
-    assert_eq!(
-        cats.iter()
-            .map(|m| s(m, "complete_name"))
-            .collect::<Vec<_>>(),
-        ["All / Saleable / Internal Supplies"]
-    );
+    assert_eq!(cats.iter().map(|m| s(m, "complete_name")).collect::<Vec<_>>(), ["All / Saleable / Internal Supplies"]);
     let john = records(
         &c.ok(
             "res.partner",
@@ -810,19 +453,12 @@ async fn the_sandbox_backend_is_ready() {
             "res.partner",
             "read",
             vec![john[0]["child_ids"].clone()],
-            kw(&[(
-                "fields",
-                fields(&["type", "street", "city", "display_name"]),
-            )]),
+            kw(&[("fields", fields(&["type", "street", "city", "display_name"]))]),
         )
         .await,
     );
     assert_eq!(
-        (
-            s(&child[0], "type"),
-            s(&child[0], "street"),
-            s(&child[0], "city")
-        ),
+        (s(&child[0], "type"), s(&child[0], "street"), s(&child[0], "city")),
         ("delivery", "1200 Ocean Ave", "Los Angeles")
     );
     assert_eq!(s(&child[0], "display_name"), "John Doe, John Doe");
@@ -854,11 +490,7 @@ async fn partners_children_and_addresses() {
             "res.partner",
             "create",
             vec![value::array([
-                value::structure([
-                    ("name", st("Ann")),
-                    ("parent_id", co.clone()),
-                    ("street", st("ignored")),
-                ]),
+                value::structure([("name", st("Ann")), ("parent_id", co.clone()), ("street", st("ignored"))]),
                 value::structure([
                     ("name", st("Ship")),
                     ("parent_id", co.clone()),
@@ -875,95 +507,47 @@ async fn partners_children_and_addresses() {
     let p = erp.partner(co_id).unwrap();
     let ann = p.children.iter().find(|x| x.name == "Ann").unwrap();
     assert_eq!(
-        (
-            ann.street.as_deref(),
-            ann.city.as_deref(),
-            ann.state_code.as_deref(),
-            ann.vat.as_deref()
-        ),
+        (ann.street.as_deref(), ann.city.as_deref(), ann.state_code.as_deref(), ann.vat.as_deref()),
         (Some("1 Main St"), Some("Austin"), Some("TX"), Some("US123"))
     );
     assert_eq!(ann.display_name, "Acme Corp, Ann");
     let ship = p.children.iter().find(|x| x.kind == "delivery").unwrap();
     assert_eq!(ship.street.as_deref(), Some("9 Dock Rd"));
-    c.ok(
-        "res.partner",
-        "write",
-        vec![co.clone(), value::structure([("street", st("2 New St"))])],
-        kw(&[]),
-    )
-    .await;
+    c.ok("res.partner", "write", vec![co.clone(), value::structure([("street", st("2 New St"))])], kw(&[])).await;
     let p = erp.partner(co_id).unwrap();
     assert_eq!(
-        p.children
-            .iter()
-            .find(|x| x.name == "Ann")
-            .unwrap()
-            .street
-            .as_deref(),
+        p.children.iter().find(|x| x.name == "Ann").unwrap().street.as_deref(),
         Some("2 New St"),
         "contacts follow the parent's address"
     );
     assert_eq!(
-        p.children
-            .iter()
-            .find(|x| x.kind == "delivery")
-            .unwrap()
-            .street
-            .as_deref(),
+        p.children.iter().find(|x| x.kind == "delivery").unwrap().street.as_deref(),
         Some("9 Dock Rd"),
         "other types keep theirs"
     );
-    let order = c
-        .ok(
-            "sale.order",
-            "create",
-            vec![value::structure([("partner_id", co.clone())])],
-            kw(&[]),
-        )
-        .await;
+    let order = c.ok("sale.order", "create", vec![value::structure([("partner_id", co.clone())])], kw(&[])).await;
     let so = records(
         &c.ok(
             "sale.order",
             "read",
             vec![value::array([order])],
-            kw(&[(
-                "fields",
-                fields(&["partner_invoice_id", "partner_shipping_id"]),
-            )]),
+            kw(&[("fields", fields(&["partner_invoice_id", "partner_shipping_id"]))]),
         )
         .await,
     )
     .remove(0);
-    assert_eq!(
-        m2o(&so, "partner_shipping_id"),
-        Some(ship.id),
-        "delivery address from the delivery child"
-    );
-    assert_eq!(
-        m2o(&so, "partner_invoice_id"),
-        Some(co_id),
-        "no invoice child: the partner itself"
-    );
-    let ns = c
-        .ok("res.partner", "name_search", vec![st("acme")], kw(&[]))
-        .await;
+    assert_eq!(m2o(&so, "partner_shipping_id"), Some(ship.id), "delivery address from the delivery child");
+    assert_eq!(m2o(&so, "partner_invoice_id"), Some(co_id), "no invoice child: the partner itself");
+    let ns = c.ok("res.partner", "name_search", vec![st("acme")], kw(&[])).await;
     let Value::Array(pairs) = ns else { panic!() };
     assert_eq!(pairs.len(), 3);
     let bad = c
-        .exec(
-            "res.partner",
-            "write",
-            vec![co, value::structure([("type", st("shipping"))])],
-            kw(&[]),
-        )
+        .exec("res.partner", "write", vec![co, value::structure([("type", st("shipping"))])], kw(&[]))
         .await
         .unwrap_err();
     assert_eq!(bad.code, 1);
     assert!(
-        bad.message
-            .trim_end()
-            .ends_with("ValueError: Wrong value for res.partner.type: 'shipping'"),
+        bad.message.trim_end().ends_with("ValueError: Wrong value for res.partner.type: 'shipping'"),
         "{}",
         bad.message
     );
@@ -977,67 +561,27 @@ async fn faults_on_both_endpoints() {
         .exec(
             "product.product",
             "action_archive",
-            vec![ids(
-                &search(&c, "product.product", d_code("HOME-002"), &[]).await
-            )],
+            vec![ids(&search(&c, "product.product", d_code("HOME-002"), &[]).await)],
             kw(&[]),
         )
         .await
         .unwrap_err();
     assert_eq!(none.code, 1);
-    assert!(
-        none.message
-            .trim_end()
-            .ends_with("TypeError: cannot marshal None unless allow_none is enabled")
-    );
-    assert!(
-        search(&c, "product.product", d_code("HOME-002"), &[])
-            .await
-            .is_empty(),
-        "archived despite the fault"
-    );
-    let tmpl = erp
-        .read(
-            "product.product",
-            erp.product_id("HOME-002").unwrap(),
-            &["product_tmpl_id"],
-        )
-        .unwrap()
-        .unwrap();
+    assert!(none.message.trim_end().ends_with("TypeError: cannot marshal None unless allow_none is enabled"));
+    assert!(search(&c, "product.product", d_code("HOME-002"), &[]).await.is_empty(), "archived despite the fault");
+    let tmpl = erp.read("product.product", erp.product_id("HOME-002").unwrap(), &["product_tmpl_id"]).unwrap().unwrap();
     let t = m2o(&tmpl, "product_tmpl_id").unwrap();
     assert_eq!(
-        erp.read("product.template", t, &["active"])
-            .unwrap()
-            .unwrap()
-            .get("active"),
+        erp.read("product.template", t, &["active"]).unwrap().unwrap().get("active"),
         Some(&Value::Boolean(false)),
         "the last variant's template is archived too"
     );
-    let legacy = c
-        .exec_at(
-            "/xmlrpc/object",
-            "magento.missing",
-            "search",
-            vec![domain(&[])],
-            kw(&[]),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(
-        legacy.text_code.as_deref(),
-        Some("warning -- UserError\n\nObject magento.missing doesn't exist")
-    );
+    let legacy =
+        c.exec_at("/xmlrpc/object", "magento.missing", "search", vec![domain(&[])], kw(&[])).await.unwrap_err();
+    assert_eq!(legacy.text_code.as_deref(), Some("warning -- UserError\n\nObject magento.missing doesn't exist"));
     assert_eq!(legacy.message, "");
-    let missing = c
-        .exec_at(
-            "/xmlrpc/object",
-            "res.partner",
-            "unlink",
-            vec![ids(&[987654])],
-            kw(&[]),
-        )
-        .await
-        .unwrap_err();
+    let missing =
+        c.exec_at("/xmlrpc/object", "res.partner", "unlink", vec![ids(&[987654])], kw(&[])).await.unwrap_err();
     assert_eq!(
         missing.text_code.as_deref(),
         Some(
@@ -1045,38 +589,14 @@ async fn faults_on_both_endpoints() {
         )
     );
     let python = c
-        .exec_at(
-            "/xmlrpc/object",
-            "res.partner",
-            "read",
-            vec![ids(&[1])],
-            kw(&[("fields", fields(&["nope"]))]),
-        )
+        .exec_at("/xmlrpc/object", "res.partner", "read", vec![ids(&[1])], kw(&[("fields", fields(&["nope"]))]))
         .await
         .unwrap_err();
-    assert_eq!(
-        python.text_code.as_deref(),
-        Some("Invalid field 'nope' on model 'res.partner'")
-    );
-    assert!(
-        python
-            .message
-            .starts_with("Traceback (most recent call last):")
-    );
-    let none_legacy = c
-        .exec_at(
-            "/xmlrpc/object",
-            "res.partner",
-            "action_archive",
-            vec![ids(&[1])],
-            kw(&[]),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(
-        none_legacy.text_code.as_deref(),
-        Some("cannot marshal None unless allow_none is enabled")
-    );
+    assert_eq!(python.text_code.as_deref(), Some("Invalid field 'nope' on model 'res.partner'"));
+    assert!(python.message.starts_with("Traceback (most recent call last):"));
+    let none_legacy =
+        c.exec_at("/xmlrpc/object", "res.partner", "action_archive", vec![ids(&[1])], kw(&[])).await.unwrap_err();
+    assert_eq!(none_legacy.text_code.as_deref(), Some("cannot marshal None unless allow_none is enabled"));
     let denied = c
         .call(
             "/xmlrpc/object",
@@ -1092,67 +612,30 @@ async fn faults_on_both_endpoints() {
         )
         .await
         .unwrap_err();
-    assert_eq!(
-        (denied.text_code.as_deref(), denied.message.as_str()),
-        (Some("AccessDenied"), "Access Denied")
-    );
-    let private = c
-        .exec("res.partner", "_read", vec![], kw(&[]))
-        .await
-        .unwrap_err();
+    assert_eq!((denied.text_code.as_deref(), denied.message.as_str()), (Some("AccessDenied"), "Access Denied"));
+    let private = c.exec("res.partner", "_read", vec![], kw(&[])).await.unwrap_err();
     assert_eq!(
         (private.code, private.message.as_str()),
-        (
-            4,
-            "Private methods (such as _read) cannot be called remotely."
-        )
+        (4, "Private methods (such as _read) cannot be called remotely.")
     );
-    let unknown_service = c
-        .call("/xmlrpc/2/nosuchservice", "x", vec![])
-        .await
-        .unwrap_err();
-    assert!(
-        unknown_service
-            .message
-            .trim_end()
-            .ends_with("KeyError: 'nosuchservice'")
-    );
+    let unknown_service = c.call("/xmlrpc/2/nosuchservice", "x", vec![]).await.unwrap_err();
+    assert!(unknown_service.message.trim_end().ends_with("KeyError: 'nosuchservice'"));
     let overflow = c
-        .exec(
-            "res.partner",
-            "write",
-            vec![
-                ids(&[1]),
-                value::structure([("color", Value::Long(1 << 40))]),
-            ],
-            kw(&[]),
-        )
+        .exec("res.partner", "write", vec![ids(&[1]), value::structure([("color", Value::Long(1 << 40))])], kw(&[]))
         .await
         .unwrap_err();
-    assert!(
-        overflow
-            .message
-            .contains("NumericValueOutOfRange: integer out of range"),
-        "{}",
-        overflow.message
-    );
+    assert!(overflow.message.contains("NumericValueOutOfRange: integer out of range"), "{}", overflow.message);
     let datetime = c
         .exec(
             "sale.order",
             "search",
-            vec![domain(&[(
-                "date_order",
-                ">",
-                Value::String("2020-01-01".into()),
-            )])],
+            vec![domain(&[("date_order", ">", Value::String("2020-01-01".into()))])],
             kw(&[("count", Value::Boolean(true))]),
         )
         .await
         .unwrap_err();
     assert!(
-        datetime
-            .message
-            .contains("TypeError: BaseModel.search() got an unexpected keyword argument 'count'"),
+        datetime.message.contains("TypeError: BaseModel.search() got an unexpected keyword argument 'count'"),
         "{}",
         datetime.message
     );
@@ -1193,37 +676,17 @@ async fn a_failed_call_leaves_nothing_behind() {
         .await
         .unwrap_err();
     assert_eq!(err.code, 2, "{}", err.message);
-    assert!(
-        err.message
-            .contains("Constraint: sale_order_line_product_id_fkey"),
-        "{}",
-        err.message
-    );
+    assert!(err.message.contains("Constraint: sale_order_line_product_id_fkey"), "{}", err.message);
     assert_eq!(erp.count("sale.order", &[]).unwrap(), 0);
     assert_eq!(erp.count("sale.order.line", &[]).unwrap(), before);
     let req = c
-        .exec(
-            "sale.order",
-            "create",
-            vec![value::structure([("client_order_ref", st("x"))])],
-            kw(&[]),
-        )
+        .exec("sale.order", "create", vec![value::structure([("client_order_ref", st("x"))])], kw(&[]))
         .await
         .unwrap_err();
     assert!(req.message.ends_with("Field: Customer (partner_id)\n"));
-    let ok = c
-        .ok(
-            "sale.order",
-            "create",
-            vec![value::structure([("partner_id", Value::Integer(6))])],
-            kw(&[]),
-        )
-        .await;
+    let ok = c.ok("sale.order", "create", vec![value::structure([("partner_id", Value::Integer(6))])], kw(&[])).await;
     let so = erp.order(value::to_i64("id", &ok).unwrap()).unwrap();
-    assert_eq!(
-        so.name, "S00003",
-        "failed creates consumed S00001 and S00002, as with Odoo's sequences"
-    );
+    assert_eq!(so.name, "S00003", "failed creates consumed S00001 and S00002, as with Odoo's sequences");
     erp.shutdown().await;
 }
 
@@ -1231,77 +694,39 @@ async fn a_failed_call_leaves_nothing_behind() {
 async fn write_date_moves_and_images_round_trip() {
     let (erp, c) = sandbox().await;
     let mug = erp.product_id("HOME-001").unwrap();
-    erp.set_clock(Some(
-        chrono::NaiveDate::from_ymd_opt(2030, 1, 2)
-            .unwrap()
-            .and_hms_opt(3, 4, 5)
-            .unwrap(),
-    ));
+    erp.set_clock(Some(chrono::NaiveDate::from_ymd_opt(2030, 1, 2).unwrap().and_hms_opt(3, 4, 5).unwrap()));
     c.ok(
         "product.product",
         "write",
-        vec![
-            ids(&[mug]),
-            value::structure([("list_price", Value::Double(8.5))]),
-        ],
+        vec![ids(&[mug]), value::structure([("list_price", Value::Double(8.5))])],
         kw(&[]),
     )
     .await;
-    let r = erp
-        .read(
-            "product.product",
-            mug,
-            &["write_date", "list_price", "lst_price"],
-        )
-        .unwrap()
-        .unwrap();
+    let r = erp.read("product.product", mug, &["write_date", "list_price", "lst_price"]).unwrap().unwrap();
     assert_eq!(s(&r, "write_date"), "2030-01-02 03:04:05");
     assert_eq!((dbl(&r, "list_price"), dbl(&r, "lst_price")), (8.5, 8.5));
-    let changed = search(
-        &c,
-        "product.product",
-        domain(&[("write_date", ">=", st("2030-01-01 00:00:00"))]),
-        &[],
-    )
-    .await;
+    let changed = search(&c, "product.product", domain(&[("write_date", ">=", st("2030-01-01 00:00:00"))]), &[]).await;
     assert_eq!(changed, [mug]);
-    let png = "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==";
-    c.ok(
-        "product.product",
-        "write",
-        vec![ids(&[mug]), value::structure([("image_1920", st(png))])],
-        kw(&[]),
-    )
-    .await;
-    let r = erp
-        .read("product.product", mug, &["image_1920", "image_128"])
-        .unwrap()
-        .unwrap();
+    let png =
+        "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==";
+    c.ok("product.product", "write", vec![ids(&[mug]), value::structure([("image_1920", st(png))])], kw(&[])).await;
+    let r = erp.read("product.product", mug, &["image_1920", "image_128"]).unwrap().unwrap();
     assert_eq!((s(&r, "image_1920"), s(&r, "image_128")), (png, png));
     let b64 = c
         .exec(
             "product.product",
             "write",
-            vec![
-                ids(&[mug]),
-                value::structure([("image_1920", Value::Base64(vec![1, 2, 3]))]),
-            ],
+            vec![ids(&[mug]), value::structure([("image_1920", Value::Base64(vec![1, 2, 3]))])],
             kw(&[]),
         )
         .await
         .unwrap_err();
-    assert_eq!(
-        (b64.code, b64.message.as_str()),
-        (2, "Image is not encoded in base64.")
-    );
+    assert_eq!((b64.code, b64.message.as_str()), (2, "Image is not encoded in base64."));
     let not_image = c
         .exec(
             "product.product",
             "write",
-            vec![
-                ids(&[mug]),
-                value::structure([("image_1920", st("aGVsbG8="))]),
-            ],
+            vec![ids(&[mug]), value::structure([("image_1920", st("aGVsbG8="))])],
             kw(&[]),
         )
         .await
@@ -1313,38 +738,16 @@ async fn write_date_moves_and_images_round_trip() {
             "create",
             vec![value::structure([
                 ("partner_id", Value::Integer(6)),
-                (
-                    "date_order",
-                    Value::DateTime("20240801T10:00:00".parse::<dxr::DateTime>().unwrap()),
-                ),
+                ("date_order", Value::DateTime("20240801T10:00:00".parse::<dxr::DateTime>().unwrap())),
             ])],
             kw(&[]),
         )
         .await
         .unwrap_err();
-    assert!(
-        dt.message
-            .trim_end()
-            .ends_with("TypeError: object of type 'DateTime' has no len()"),
-        "{}",
-        dt.message
-    );
-    let nil = c
-        .ok(
-            "res.partner",
-            "write",
-            vec![ids(&[6]), value::structure([("phone", Value::Nil)])],
-            kw(&[]),
-        )
-        .await;
+    assert!(dt.message.trim_end().ends_with("TypeError: object of type 'DateTime' has no len()"), "{}", dt.message);
+    let nil = c.ok("res.partner", "write", vec![ids(&[6]), value::structure([("phone", Value::Nil)])], kw(&[])).await;
     assert_eq!(nil, Value::Boolean(true));
-    assert_eq!(
-        erp.read("res.partner", 6, &["phone"])
-            .unwrap()
-            .unwrap()
-            .get("phone"),
-        Some(&Value::Boolean(false))
-    );
+    assert_eq!(erp.read("res.partner", 6, &["phone"]).unwrap().unwrap().get("phone"), Some(&Value::Boolean(false)));
     erp.shutdown().await;
 }
 
@@ -1355,11 +758,7 @@ async fn read_group_and_int_limits() {
         .ok(
             "product.product",
             "read_group",
-            vec![
-                domain(&[("detailed_type", "=", st("product"))]),
-                fields(&["list_price:sum"]),
-                fields(&["categ_id"]),
-            ],
+            vec![domain(&[("detailed_type", "=", st("product"))]), fields(&["list_price:sum"]), fields(&["categ_id"])],
             kw(&[("lazy", Value::Boolean(false))]),
         )
         .await;
@@ -1369,19 +768,15 @@ async fn read_group_and_int_limits() {
         && m.contains_key("__domain")
         && matches!(m.get("categ_id"), Some(Value::Array(_)))));
     let big = c
-        .exec(
-            "res.partner",
-            "search",
-            vec![domain(&[(
-                "id",
-                "in",
-                value::array([Value::Long(1 << 33)]),
-            )])],
-            kw(&[]),
-        )
+        .exec("res.partner", "search", vec![domain(&[("id", "in", value::array([Value::Long(1 << 33)]))])], kw(&[]))
         .await
         .unwrap_err();
-    assert!(big.message.contains("psycopg2.errors.NumericValueOutOfRange: value \"8589934592\" is out of range for type integer"), "{}", big.message);
+    assert!(
+        big.message
+            .contains("psycopg2.errors.NumericValueOutOfRange: value \"8589934592\" is out of range for type integer"),
+        "{}",
+        big.message
+    );
     c.ok(
         "product.product",
         "write",
@@ -1392,14 +787,7 @@ async fn read_group_and_int_limits() {
         kw(&[]),
     )
     .await;
-    let r = erp
-        .read(
-            "product.product",
-            erp.product_id("HOME-001").unwrap(),
-            &["standard_price"],
-        )
-        .unwrap()
-        .unwrap();
+    let r = erp.read("product.product", erp.product_id("HOME-001").unwrap(), &["standard_price"]).unwrap().unwrap();
     assert_eq!(dbl(&r, "standard_price"), 5.0e9);
     erp.shutdown().await;
 }
@@ -1411,12 +799,7 @@ async fn common_and_db_services() {
         c.call(
             "/xmlrpc/2/common",
             "authenticate",
-            vec![
-                st("connector"),
-                st("admin"),
-                st("admin"),
-                Value::Struct(Map::new())
-            ]
+            vec![st("connector"), st("admin"), st("admin"), Value::Struct(Map::new())]
         )
         .await
         .unwrap(),
@@ -1426,51 +809,27 @@ async fn common_and_db_services() {
         c.call(
             "/xmlrpc/2/common",
             "authenticate",
-            vec![
-                st("connector"),
-                st("admin"),
-                st("nope"),
-                Value::Struct(Map::new())
-            ]
+            vec![st("connector"), st("admin"), st("nope"), Value::Struct(Map::new())]
         )
         .await
         .unwrap(),
         Value::Boolean(false)
     );
     assert_eq!(
-        c.call(
-            "/xmlrpc/common",
-            "login",
-            vec![st("connector"), st("admin"), st("admin")]
-        )
-        .await
-        .unwrap(),
+        c.call("/xmlrpc/common", "login", vec![st("connector"), st("admin"), st("admin")]).await.unwrap(),
         Value::Integer(2)
     );
     let db = c
         .call(
             "/xmlrpc/2/common",
             "authenticate",
-            vec![
-                st("other"),
-                st("admin"),
-                st("admin"),
-                Value::Struct(Map::new()),
-            ],
+            vec![st("other"), st("admin"), st("admin"), Value::Struct(Map::new())],
         )
         .await
         .unwrap_err();
     assert!(db.message.contains("psycopg2.OperationalError"));
-    assert_eq!(
-        c.call("/xmlrpc/2/db", "list", vec![]).await.unwrap(),
-        value::array([st("connector")])
-    );
-    assert_eq!(
-        c.call("/xmlrpc/2/db", "server_version", vec![])
-            .await
-            .unwrap(),
-        st("17.0-20240709")
-    );
+    assert_eq!(c.call("/xmlrpc/2/db", "list", vec![]).await.unwrap(), value::array([st("connector")]));
+    assert_eq!(c.call("/xmlrpc/2/db", "server_version", vec![]).await.unwrap(), st("17.0-20240709"));
     let wrong_uid = c
         .call(
             "/xmlrpc/2/object",
@@ -1488,10 +847,7 @@ async fn common_and_db_services() {
         .unwrap_err();
     assert_eq!(
         (wrong_uid.code, wrong_uid.message.as_str()),
-        (
-            2,
-            "Record does not exist or has been deleted.\n(Record: res.users(77,), User: 77)"
-        )
+        (2, "Record does not exist or has been deleted.\n(Record: res.users(77,), User: 77)")
     );
     let positional = c
         .call(
@@ -1517,8 +873,7 @@ async fn x2many_commands_and_more_operators() {
     let (erp, c) = sandbox().await;
     let mug = erp.product_id("HOME-001").unwrap();
     let t = erp.seed_ids().taxes.clone();
-    let cmd =
-        |code: i32, id: i64, vals: Value| value::array([Value::Integer(code), value::id(id), vals]);
+    let cmd = |code: i32, id: i64, vals: Value| value::array([Value::Integer(code), value::id(id), vals]);
     let order = c
         .ok(
             "sale.order",
@@ -1532,10 +887,7 @@ async fn x2many_commands_and_more_operators() {
                         cmd(
                             0,
                             0,
-                            value::structure([
-                                ("product_id", value::id(mug)),
-                                ("product_uom_qty", Value::Integer(2)),
-                            ]),
+                            value::structure([("product_id", value::id(mug)), ("product_uom_qty", Value::Integer(2))]),
                         ),
                     ]),
                 ),
@@ -1543,10 +895,7 @@ async fn x2many_commands_and_more_operators() {
             kw(&[]),
         )
         .await;
-    let lines = erp
-        .order(value::to_i64("id", &order).unwrap())
-        .unwrap()
-        .lines;
+    let lines = erp.order(value::to_i64("id", &order).unwrap()).unwrap().lines;
     let (l1, l2) = (lines[0].id, lines[1].id);
     c.ok(
         "sale.order",
@@ -1556,11 +905,7 @@ async fn x2many_commands_and_more_operators() {
             value::structure([(
                 "order_line",
                 value::array([
-                    cmd(
-                        1,
-                        l1,
-                        value::structure([("product_uom_qty", Value::Integer(5))]),
-                    ),
+                    cmd(1, l1, value::structure([("product_uom_qty", Value::Integer(5))])),
                     cmd(2, l2, Value::Integer(0)),
                 ]),
             )]),
@@ -1569,117 +914,52 @@ async fn x2many_commands_and_more_operators() {
     )
     .await;
     let o = erp.order(value::to_i64("id", &order).unwrap()).unwrap();
-    assert_eq!(
-        o.lines.iter().map(|l| (l.id, l.qty)).collect::<Vec<_>>(),
-        vec![(l1, rust_decimal::Decimal::from(5))]
-    );
-    assert!(
-        erp.read("sale.order.line", l2, &["id"]).unwrap().is_none(),
-        "(2, id) deletes the line"
-    );
-    let set = |cmds: Value| {
-        c.ok(
-            "sale.order.line",
-            "write",
-            vec![ids(&[l1]), value::structure([("tax_id", cmds)])],
-            kw(&[]),
-        )
-    };
+    assert_eq!(o.lines.iter().map(|l| (l.id, l.qty)).collect::<Vec<_>>(), vec![(l1, rust_decimal::Decimal::from(5))]);
+    assert!(erp.read("sale.order.line", l2, &["id"]).unwrap().is_none(), "(2, id) deletes the line");
+    let set =
+        |cmds: Value| c.ok("sale.order.line", "write", vec![ids(&[l1]), value::structure([("tax_id", cmds)])], kw(&[]));
     set(value::array([cmd(5, 0, Value::Integer(0))])).await;
     assert!(erp.order(o.id).unwrap().lines[0].tax_ids.is_empty());
-    set(value::array([
-        cmd(4, t["standard"], Value::Integer(0)),
-        cmd(4, t["eco"], Value::Integer(0)),
-    ]))
-    .await;
+    set(value::array([cmd(4, t["standard"], Value::Integer(0)), cmd(4, t["eco"], Value::Integer(0))])).await;
     assert_eq!(erp.order(o.id).unwrap().lines[0].tax_ids.len(), 2);
     set(value::array([cmd(3, t["eco"], Value::Integer(0))])).await;
-    assert_eq!(
-        erp.order(o.id).unwrap().lines[0].tax_ids,
-        vec![t["standard"]]
-    );
-    set(value::array([value::array([
-        Value::Integer(6),
-        Value::Integer(0),
-        value::array([value::id(t["none"])]),
-    ])]))
-    .await;
+    assert_eq!(erp.order(o.id).unwrap().lines[0].tax_ids, vec![t["standard"]]);
+    set(value::array([value::array([Value::Integer(6), Value::Integer(0), value::array([value::id(t["none"])])])]))
+        .await;
     assert_eq!(erp.order(o.id).unwrap().lines[0].tax_ids, vec![t["none"]]);
     let bad = c
         .exec(
             "sale.order.line",
             "write",
-            vec![
-                ids(&[l1]),
-                value::structure([("tax_id", value::array([cmd(4, 424242, Value::Integer(0))]))]),
-            ],
+            vec![ids(&[l1]), value::structure([("tax_id", value::array([cmd(4, 424242, Value::Integer(0))]))])],
             kw(&[]),
         )
         .await
         .unwrap_err();
     assert_eq!(bad.code, 2);
-    assert_eq!(
-        erp.order(o.id).unwrap().lines[0].tax_ids,
-        vec![t["none"]],
-        "the failed write changed nothing"
-    );
-    let any_code = search(
-        &c,
-        "product.product",
-        domain(&[("default_code", "=?", Value::Boolean(false))]),
-        &[],
-    )
-    .await;
+    assert_eq!(erp.order(o.id).unwrap().lines[0].tax_ids, vec![t["none"]], "the failed write changed nothing");
+    let any_code = search(&c, "product.product", domain(&[("default_code", "=?", Value::Boolean(false))]), &[]).await;
     assert_eq!(
         any_code.len(),
-        erp.count("product.product", &[("active", "=", Value::Boolean(true))])
-            .unwrap(),
+        erp.count("product.product", &[("active", "=", Value::Boolean(true))]).unwrap(),
         "=? False is always true"
     );
-    let phones = search(
-        &c,
-        "product.category",
-        domain(&[("name", "=", st("Phones"))]),
-        &[],
-    )
-    .await[0];
-    let up = search(
-        &c,
-        "product.category",
-        domain(&[("id", "parent_of", value::id(phones))]),
-        &[("order", st("id"))],
-    )
-    .await;
+    let phones = search(&c, "product.category", domain(&[("name", "=", st("Phones"))]), &[]).await[0];
+    let up =
+        search(&c, "product.category", domain(&[("id", "parent_of", value::id(phones))]), &[("order", st("id"))]).await;
     assert_eq!(up.len(), 4, "Phones, Electronics, Saleable, All");
     let loop_ = c
         .exec(
             "product.category",
             "write",
-            vec![
-                ids(&[up[0]]),
-                value::structure([("parent_id", value::id(phones))]),
-            ],
+            vec![ids(&[up[0]]), value::structure([("parent_id", value::id(phones))])],
             kw(&[]),
         )
         .await
         .unwrap_err();
-    assert_eq!(
-        (loop_.code, loop_.message.as_str()),
-        (2, "Recursion Detected.")
-    );
-    let legacy = c
-        .raw(
-            "/xmlrpc/object",
-            "<?xml version='1.0'?><methodCall><methodName>execute_kw",
-        )
-        .await
-        .unwrap();
+    assert_eq!((loop_.code, loop_.message.as_str()), (2, "Recursion Detected."));
+    let legacy = c.raw("/xmlrpc/object", "<?xml version='1.0'?><methodCall><methodName>execute_kw").await.unwrap();
     let f = decode(&legacy.body).unwrap_err();
-    assert!(
-        f.text_code
-            .as_deref()
-            .is_some_and(|t| t.starts_with("no element found")),
-        "{f:?}"
-    );
+    assert!(f.text_code.as_deref().is_some_and(|t| t.starts_with("no element found")), "{f:?}");
     erp.shutdown().await;
 }

@@ -20,37 +20,17 @@ use openerp_sandbox_support::{Client, decode};
 const ALLOWED: &[(&str, &str, &str)] = &[
     ("*", "*/write_date", "timestamps are the time of the run"),
     ("*", "*/create_date", "timestamps are the time of the run"),
-    (
-        "0100",
-        "0/image_1920",
-        "the sandbox seeds a generated PNG, the demo product has a 16 KB JPEG",
-    ),
-    (
-        "0100",
-        "0/image_128",
-        "the sandbox does not resize images (no image library); image_128 is image_1920",
-    ),
-    (
-        "0110",
-        "",
-        "the demo database has 35 saleable products, the recording seed fewer",
-    ),
-    (
-        "0360",
-        "0/date_order",
-        "action_confirm sets date_order to now",
-    ),
+    ("0100", "0/image_1920", "the sandbox seeds a generated PNG, the demo product has a 16 KB JPEG"),
+    ("0100", "0/image_128", "the sandbox does not resize images (no image library); image_128 is image_1920"),
+    ("0110", "", "the demo database has 35 saleable products, the recording seed fewer"),
+    ("0360", "0/date_order", "action_confirm sets date_order to now"),
     ("0370", "0/scheduled_date", "set from the confirmation time"),
     (
         "0380",
         "1/incoming_qty",
         "a reordering rule of the demo data created a receipt of 11 lamps at confirmation; the sandbox has no reordering rules",
     ),
-    (
-        "0380",
-        "1/virtual_available",
-        "same receipt of 11 lamps (see incoming_qty)",
-    ),
+    ("0380", "1/virtual_available", "same receipt of 11 lamps (see incoming_qty)"),
     ("0400", "0/date_order", "defaults to now"),
     ("0520", "0/date_order", "defaults to now"),
     ("0520", "0/validity_date", "today + 30 days"),
@@ -108,9 +88,7 @@ fn matches(pattern: &str, path: &str) -> bool {
 }
 
 fn allowed(stem: &str, path: &str) -> bool {
-    ALLOWED
-        .iter()
-        .any(|(s, p, _)| (*s == "*" || stem.starts_with(s)) && matches(p, path))
+    ALLOWED.iter().any(|(s, p, _)| (*s == "*" || stem.starts_with(s)) && matches(p, path))
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -133,19 +111,11 @@ fn kind(v: &Value) -> &'static str {
 /// where not allowed to differ.
 fn compare(stem: &str, path: &str, want: &Value, got: &Value, diffs: &mut Vec<String>) {
     if kind(want) != kind(got) {
-        diffs.push(format!(
-            "{path}: type {} recorded, {} from the sandbox ({got:?})",
-            kind(want),
-            kind(got)
-        ));
+        diffs.push(format!("{path}: type {} recorded, {} from the sandbox ({got:?})", kind(want), kind(got)));
         return;
     }
     let join = |k: &str| {
-        if path.is_empty() {
-            k.to_owned()
-        } else {
-            format!("{path}/{k}")
-        }
+        if path.is_empty() { k.to_owned() } else { format!("{path}/{k}") }
     };
     match (want, got) {
         (Value::Struct(a), Value::Struct(b)) => {
@@ -163,11 +133,7 @@ fn compare(stem: &str, path: &str, want: &Value, got: &Value, diffs: &mut Vec<St
         }
         (Value::Array(a), Value::Array(b)) => {
             if a.len() != b.len() && !allowed(stem, path) {
-                diffs.push(format!(
-                    "{path}: {} items recorded, {} from the sandbox: {got:?}",
-                    a.len(),
-                    b.len()
-                ));
+                diffs.push(format!("{path}: {} items recorded, {} from the sandbox: {got:?}", a.len(), b.len()));
             }
             for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
                 compare(stem, &join(&i.to_string()), x, y, diffs);
@@ -175,9 +141,7 @@ fn compare(stem: &str, path: &str, want: &Value, got: &Value, diffs: &mut Vec<St
         }
         _ => {
             if want != got && !allowed(stem, path) {
-                diffs.push(format!(
-                    "{path}: {want:?} recorded, {got:?} from the sandbox"
-                ));
+                diffs.push(format!("{path}: {want:?} recorded, {got:?} from the sandbox"));
             }
         }
     }
@@ -208,9 +172,7 @@ fn compare_faults(stem: &str, want: &Fault, got: &Fault, diffs: &mut Vec<String>
         return;
     }
     let python = want.code == 1
-        || (want.text_code.is_some()
-            && !want.message.is_empty()
-            && want.message.starts_with("Traceback"));
+        || (want.text_code.is_some() && !want.message.is_empty() && want.message.starts_with("Traceback"));
     if let (Some(a), Some(b)) = (&want.text_code, &got.text_code)
         && a != b
     {
@@ -218,10 +180,7 @@ fn compare_faults(stem: &str, want: &Fault, got: &Fault, diffs: &mut Vec<String>
     }
     if python {
         let (a, b) = (exception_line(&want.message), exception_line(&got.message));
-        if !got
-            .message
-            .starts_with("Traceback (most recent call last):\n")
-        {
+        if !got.message.starts_with("Traceback (most recent call last):\n") {
             diffs.push(format!("faultString is not a traceback: {:?}", got.message));
         }
         if a != b {
@@ -231,10 +190,7 @@ fn compare_faults(stem: &str, want: &Fault, got: &Fault, diffs: &mut Vec<String>
             }
         }
     } else if want.message != got.message {
-        diffs.push(format!(
-            "faultString {:?} recorded, {:?} from the sandbox",
-            want.message, got.message
-        ));
+        diffs.push(format!("faultString {:?} recorded, {:?} from the sandbox", want.message, got.message));
     }
 }
 
@@ -243,19 +199,13 @@ async fn every_recorded_call_gets_the_recorded_answer() {
     let dir = recordings();
     let calls = calls(&dir);
     assert!(calls.len() >= 80, "INDEX.md lists {} calls", calls.len());
-    let erp = OpenErpSandbox::start(Options::recording())
-        .await
-        .expect("sandbox");
+    let erp = OpenErpSandbox::start(Options::recording()).await.expect("sandbox");
     let client = Client::new(&erp);
     let mut report = Vec::new();
     for (stem, endpoint) in &calls {
         let request = std::fs::read(dir.join(format!("{stem}.request.xml"))).expect("request");
-        let recorded =
-            std::fs::read_to_string(dir.join(format!("{stem}.response.xml"))).expect("response");
-        let raw = client
-            .raw(endpoint, String::from_utf8(request).expect("utf-8"))
-            .await
-            .expect("http");
+        let recorded = std::fs::read_to_string(dir.join(format!("{stem}.response.xml"))).expect("response");
+        let raw = client.raw(endpoint, String::from_utf8(request).expect("utf-8")).await.expect("http");
         let mut diffs = Vec::new();
         if raw.status != 200 {
             diffs.push(format!("HTTP {}", raw.status));
@@ -272,25 +222,15 @@ async fn every_recorded_call_gets_the_recorded_answer() {
         match (decode(&recorded), decode(&raw.body)) {
             (Ok(want), Ok(got)) => compare(stem, "", &want, &got, &mut diffs),
             (Err(want), Err(got)) => compare_faults(stem, &want, &got, &mut diffs),
-            (Ok(want), Err(got)) => {
-                diffs.push(format!("recorded {want:?}, the sandbox faulted: {got}"))
-            }
-            (Err(want), Ok(got)) => diffs.push(format!(
-                "recorded fault {want}, the sandbox answered {got:?}"
-            )),
+            (Ok(want), Err(got)) => diffs.push(format!("recorded {want:?}, the sandbox faulted: {got}")),
+            (Err(want), Ok(got)) => diffs.push(format!("recorded fault {want}, the sandbox answered {got:?}")),
         }
         if !diffs.is_empty() {
             report.push(format!("{stem} ({endpoint}):\n  {}", diffs.join("\n  ")));
         }
     }
     erp.shutdown().await;
-    assert!(
-        report.is_empty(),
-        "{} of {} calls differ:\n{}",
-        report.len(),
-        calls.len(),
-        report.join("\n")
-    );
+    assert!(report.is_empty(), "{} of {} calls differ:\n{}", report.len(), calls.len(), report.join("\n"));
 }
 
 #[test]
@@ -298,10 +238,7 @@ fn every_allowed_difference_names_a_recorded_call() {
     let dir = recordings();
     let stems: Vec<String> = calls(&dir).into_iter().map(|(s, _)| s).collect();
     for (stem, _, reason) in ALLOWED {
-        assert!(
-            *stem == "*" || stems.iter().any(|s| s.starts_with(stem)),
-            "{stem}: {reason}"
-        );
+        assert!(*stem == "*" || stems.iter().any(|s| s.starts_with(stem)), "{stem}: {reason}");
         assert!(!reason.is_empty());
     }
 }
@@ -321,19 +258,9 @@ fn the_comparison_reports_differences() {
         ("write_date", Value::String("y".into())),
     ])]);
     compare("9999", "", &rec, &got, &mut diffs);
-    assert_eq!(
-        diffs.len(),
-        3,
-        "type, missing and extra keys (write_date may differ): {diffs:?}"
-    );
+    assert_eq!(diffs.len(), 3, "type, missing and extra keys (write_date may differ): {diffs:?}");
     let mut diffs = Vec::new();
-    compare(
-        "9999",
-        "",
-        &Value::Array(vec![Value::Integer(1)]),
-        &Value::Array(vec![]),
-        &mut diffs,
-    );
+    compare("9999", "", &Value::Array(vec![Value::Integer(1)]), &Value::Array(vec![]), &mut diffs);
     assert_eq!(diffs.len(), 1);
     let mut diffs = Vec::new();
     compare_faults("9999", &Fault::new(2, "x"), &Fault::new(1, "x"), &mut diffs);

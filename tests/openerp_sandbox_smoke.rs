@@ -16,21 +16,8 @@ async fn starts_and_answers_version_and_a_search_read() {
         .ok(
             "product.product",
             "search_read",
-            vec![domain(&[(
-                "default_code",
-                "=",
-                Value::String("API-LAMP-001".into()),
-            )])],
-            kw(&[(
-                "fields",
-                fields(&[
-                    "name",
-                    "categ_id",
-                    "taxes_id",
-                    "qty_available",
-                    "image_1920",
-                ]),
-            )]),
+            vec![domain(&[("default_code", "=", Value::String("API-LAMP-001".into()))])],
+            kw(&[("fields", fields(&["name", "categ_id", "taxes_id", "qty_available", "image_1920"]))]),
         )
         .await;
     let recs = records(&r);

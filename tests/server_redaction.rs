@@ -32,7 +32,8 @@ async fn secrets_appear_in_no_log_line_fault_or_run_message() {
     let sink = capture.clone();
     let config = magento_connector::config::Config::from_raw(raw_config(), Some("t.toml".into()), &|_| None).unwrap();
     let redactor = Redactor::new(&config.secrets());
-    let sub = telemetry::subscriber(LogOptions { json: false, verbosity: 2 }, "trace", redactor, move || sink.clone(), false);
+    let sub =
+        telemetry::subscriber(LogOptions { json: false, verbosity: 2 }, "trace", redactor, move || sink.clone(), false);
     tracing::subscriber::set_global_default(sub).unwrap();
 
     let exec = FakeExecutor::new();
@@ -43,12 +44,18 @@ async fn secrets_appear_in_no_log_line_fault_or_run_message() {
 
     // Right token, wrong token, a token sent as a method name and as a parameter.
     keep(&mut answers, c.call("connector.version", vec![]).await);
-    keep(&mut answers, client(&srv.url, Some(&format!("Bearer {ERP_PASSWORD}"))).call("connector.version", vec![]).await);
+    keep(
+        &mut answers,
+        client(&srv.url, Some(&format!("Bearer {ERP_PASSWORD}"))).call("connector.version", vec![]).await,
+    );
     keep(&mut answers, client(&srv.url, Some(&format!("Token {TOKEN}"))).call("connector.version", vec![]).await);
     keep(&mut answers, c.call(TOKEN, vec![]).await);
     keep(&mut answers, c.call("runs.get", vec![value::string(MAGENTO_KEY)]).await);
     keep(&mut answers, c.call("catalog.export_products", vec![value::string(ERP_PASSWORD), no_options()]).await);
-    keep(&mut answers, c.call("stock.export", vec![value::string("shop"), st(vec![(MAGENTO_KEY, value::boolean(true))])]).await);
+    keep(
+        &mut answers,
+        c.call("stock.export", vec![value::string("shop"), st(vec![(MAGENTO_KEY, value::boolean(true))])]).await,
+    );
     // Peers and jobs that quote the secrets.
     keep(&mut answers, c.call("connector.check", vec![value::string("shop")]).await);
     keep(&mut answers, c.call("magento.stores", vec![value::string("shop")]).await);
@@ -61,7 +68,10 @@ async fn secrets_appear_in_no_log_line_fault_or_run_message() {
 
     let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("call refused: wrong token"), "the capture works: {log}");
-    assert!(log.contains("refused [redacted]") || log.contains("password [redacted]"), "secret-bearing lines are logged, scrubbed: {log}");
+    assert!(
+        log.contains("refused [redacted]") || log.contains("password [redacted]"),
+        "secret-bearing lines are logged, scrubbed: {log}"
+    );
     for secret in [TOKEN, ERP_PASSWORD, MAGENTO_KEY] {
         assert!(!log.contains(secret), "{secret} in the log:\n{log}");
         for a in &answers {

@@ -17,7 +17,11 @@ use server_support::*;
 
 fn python(script: &str) -> (bool, String, String) {
     let out = Command::new("python3").arg("-c").arg(script).output().expect("python3 runs");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,7 +65,12 @@ except xmlrpc.client.Fault as f:
 async fn missing_or_wrong_token_is_fault_401_for_every_method() {
     let exec = FakeExecutor::new();
     let srv = spawn(fake_services(&exec), Store::open_in_memory().unwrap(), settings(2)).await;
-    for auth in [None, Some("Bearer wrong-token-xyz".to_owned()), Some(format!("Basic {TOKEN}")), Some(format!("Bearer {TOKEN}x"))] {
+    for auth in [
+        None,
+        Some("Bearer wrong-token-xyz".to_owned()),
+        Some(format!("Basic {TOKEN}")),
+        Some(format!("Bearer {TOKEN}x")),
+    ] {
         let c = client(&srv.url, auth.as_deref());
         for (method, params) in [
             ("connector.version", vec![]),
@@ -83,10 +92,16 @@ async fn protocol_faults_never_stop_the_server() {
     let exec = FakeExecutor::new();
     let srv = spawn(fake_services(&exec), Store::open_in_memory().unwrap(), settings(2)).await;
     let call = |name: &str, params: &str| {
-        format!("<?xml version=\"1.0\"?><methodCall><methodName>{name}</methodName><params>{params}</params></methodCall>").into_bytes()
+        format!(
+            "<?xml version=\"1.0\"?><methodCall><methodName>{name}</methodName><params>{params}</params></methodCall>"
+        )
+        .into_bytes()
     };
     let deep = format!("<param>{}{}</param>", "<value><array><data>".repeat(20), "</data></array></value>".repeat(20));
-    let big = call("connector.version", &"<param><value><string>xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx</string></value></param>".repeat(2000));
+    let big = call(
+        "connector.version",
+        &"<param><value><string>xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx</string></value></param>".repeat(2000),
+    );
     let cases: Vec<(&str, Vec<u8>, i32)> = vec![
         ("oversized body", big, 413),
         ("DOCTYPE", b"<?xml version=\"1.0\"?><!DOCTYPE lol [<!ENTITY a \"aaaa\">]><methodCall><methodName>connector.version</methodName></methodCall>".to_vec(), -32700),
@@ -103,9 +118,16 @@ async fn protocol_faults_never_stop_the_server() {
     for (what, body, code) in cases {
         let f = post_raw(&srv.url, body, true).await.expect_err(what);
         assert_eq!(f.code, code, "{what}: {}", f.message);
-        assert!(!f.message.contains("xxxxxxxxxx") && !f.message.contains("ENTITY"), "{what} echoes the request: {}", f.message);
-        let v =
-            srv.client().call("connector.version", vec![]).await.unwrap_or_else(|e| panic!("server stopped answering after {what}: {e}"));
+        assert!(
+            !f.message.contains("xxxxxxxxxx") && !f.message.contains("ENTITY"),
+            "{what} echoes the request: {}",
+            f.message
+        );
+        let v = srv
+            .client()
+            .call("connector.version", vec![])
+            .await
+            .unwrap_or_else(|e| panic!("server stopped answering after {what}: {e}"));
         assert_eq!(int_of(member(&v, "protocol")), 1);
     }
     let f = fault(srv.client().call("runs.get", vec![value::string("7")]).await);
@@ -188,13 +210,24 @@ async fn unknown_backends_are_404_and_unknown_options_are_refused_by_name() {
         assert_eq!(f.code, 404, "{method}: {}", f.message);
         assert!(f.message.contains("\"nope\"") && f.message.contains("sandbox, shop"), "{}", f.message);
     }
-    let f = fault(c.call("catalog.export_products", vec![value::string("sandbox"), st(vec![("dryrun", value::boolean(true))])]).await);
+    let f = fault(
+        c.call("catalog.export_products", vec![value::string("sandbox"), st(vec![("dryrun", value::boolean(true))])])
+            .await,
+    );
     assert_eq!(f.code, -32602);
     assert!(f.message.contains("\"dryrun\""), "{}", f.message);
-    let f =
-        fault(c.call("orders.reimport", vec![value::string("sandbox"), st(vec![("since", value::string("2026-01-01 00:00:00"))])]).await);
+    let f = fault(
+        c.call(
+            "orders.reimport",
+            vec![value::string("sandbox"), st(vec![("since", value::string("2026-01-01 00:00:00"))])],
+        )
+        .await,
+    );
     assert!(f.code == -32602 && f.message.contains("\"since\""), "{}", f.message);
-    let f = fault(c.call("orders.import", vec![value::string("sandbox"), st(vec![("since", value::string("last tuesday"))])]).await);
+    let f = fault(
+        c.call("orders.import", vec![value::string("sandbox"), st(vec![("since", value::string("last tuesday"))])])
+            .await,
+    );
     assert!(f.code == -32602 && f.message.contains("`since`"), "{}", f.message);
     assert!(srv.state.store.runs().list(Default::default()).await.unwrap().is_empty(), "refused calls create no run");
     srv.stop().await;
@@ -208,7 +241,10 @@ async fn a_run_started_twice_returns_the_same_run_id() {
     let start = || async {
         int_of(
             &srv.client()
-                .call("catalog.export_products", vec![value::string("sandbox"), st(vec![("dry_run", value::boolean(true))])])
+                .call(
+                    "catalog.export_products",
+                    vec![value::string("sandbox"), st(vec![("dry_run", value::boolean(true))])],
+                )
                 .await
                 .unwrap(),
         )
@@ -217,9 +253,11 @@ async fn a_run_started_twice_returns_the_same_run_id() {
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "concurrent starts gave {ids:?}");
     let first = ids[0];
     assert_eq!(start().await, first, "asking again while it runs gives the same id");
-    let other_backend = int_of(&c.call("catalog.export_products", vec![value::string("shop"), no_options()]).await.unwrap());
+    let other_backend =
+        int_of(&c.call("catalog.export_products", vec![value::string("shop"), no_options()]).await.unwrap());
     assert_ne!(other_backend, first, "another backend gets its own run");
-    let other_kind = int_of(&c.call("catalog.export_categories", vec![value::string("sandbox"), no_options()]).await.unwrap());
+    let other_kind =
+        int_of(&c.call("catalog.export_categories", vec![value::string("sandbox"), no_options()]).await.unwrap());
     assert_ne!(other_kind, first, "another kind gets its own run");
     exec.gate.add_permits(2);
     let done = wait_run(&c, first).await;
@@ -260,15 +298,21 @@ async fn runs_get_list_report_follow_the_records() {
     let srv = spawn(fake_services(&exec), Store::open_in_memory().unwrap(), settings(2)).await;
     let c = srv.client();
     let id = int_of(
-        &c.call("catalog.export_categories", vec![value::string("sandbox"), st(vec![("ids", value::array([value::int(4)]))])])
-            .await
-            .unwrap(),
+        &c.call(
+            "catalog.export_categories",
+            vec![value::string("sandbox"), st(vec![("ids", value::array([value::int(4)]))])],
+        )
+        .await
+        .unwrap(),
     );
     let run = wait_run(&c, id).await;
     assert_eq!(str_of(member(&run, "state")), "done");
     assert_eq!(str_of(member(&run, "kind")), "categories");
     assert_eq!(str_of(member(&run, "backend")), "sandbox");
-    assert_eq!((int_of(member(&run, "total")), int_of(member(&run, "done")), int_of(member(&run, "percent"))), (3, 3, 100));
+    assert_eq!(
+        (int_of(member(&run, "total")), int_of(member(&run, "done")), int_of(member(&run, "percent"))),
+        (3, 3, 100)
+    );
     let counts = member(&run, "counts");
     let n = |k| int_of(member(counts, k));
     assert_eq!((n("created"), n("updated"), n("skipped"), n("failed")), (1, 1, 0, 1));
@@ -277,7 +321,8 @@ async fn runs_get_list_report_follow_the_records() {
         assert!(value::parse_datetime(&t).is_some() && t.len() == 19, "{k} = {t}");
     }
     let Value::Array(messages) = member(&run, "messages") else { panic!() };
-    let texts: Vec<String> = messages.iter().map(|m| format!("{}:{}", str_of(member(m, "level")), str_of(member(m, "text")))).collect();
+    let texts: Vec<String> =
+        messages.iter().map(|m| format!("{}:{}", str_of(member(m, "level")), str_of(member(m, "text")))).collect();
     assert_eq!(texts, vec!["warn:one category failed", "info:3 categories processed"]);
     assert!(matches!(&run, Value::Struct(m) if !m.contains_key("error")));
 
@@ -290,14 +335,21 @@ async fn runs_get_list_report_follow_the_records() {
     assert_eq!(int_of(member(&records[0], "openerp_id")), 4);
     assert_eq!(str_of(member(&records[2], "message")), "name is empty");
     assert!(matches!(&records[2], Value::Struct(m) if !m.contains_key("magento_id")));
-    let failed = c.call("runs.report", vec![value::id(id), st(vec![("outcome", value::string("failed"))])]).await.unwrap();
+    let failed =
+        c.call("runs.report", vec![value::id(id), st(vec![("outcome", value::string("failed"))])]).await.unwrap();
     assert_eq!(int_of(member(&failed, "total")), 1);
-    let page = c.call("runs.report", vec![value::id(id), st(vec![("offset", value::int(1)), ("limit", value::int(1))])]).await.unwrap();
+    let page = c
+        .call("runs.report", vec![value::id(id), st(vec![("offset", value::int(1)), ("limit", value::int(1))])])
+        .await
+        .unwrap();
     let Value::Array(page_records) = member(&page, "records") else { panic!() };
     assert_eq!((int_of(member(&page, "total")), page_records.len()), (3, 1));
     assert_eq!(str_of(member(&page_records[0], "ref")), "Root/Hats");
-    for bad in [st(vec![("outcome", value::string("exploded"))]), st(vec![("limit", value::int(5000))]), st(vec![("page", value::int(1))])]
-    {
+    for bad in [
+        st(vec![("outcome", value::string("exploded"))]),
+        st(vec![("limit", value::int(5000))]),
+        st(vec![("page", value::int(1))]),
+    ] {
         assert_eq!(fault(c.call("runs.report", vec![value::id(id), bad]).await).code, -32602);
     }
 
@@ -307,23 +359,33 @@ async fn runs_get_list_report_follow_the_records() {
     let Value::Array(all) = all else { panic!() };
     assert_eq!(all.iter().map(|r| int_of(member(r, "id"))).collect::<Vec<_>>(), vec![failing, id], "newest first");
     assert!(matches!(&all[0], Value::Struct(m) if !m.contains_key("messages")));
-    let only = c.call("runs.list", vec![st(vec![("kind", value::string("categories")), ("state", value::string("done"))])]).await.unwrap();
+    let only = c
+        .call("runs.list", vec![st(vec![("kind", value::string("categories")), ("state", value::string("done"))])])
+        .await
+        .unwrap();
     assert_eq!(
         only,
         value::array([{
-            let Value::Array(a) =
-                c.call("runs.list", vec![st(vec![("limit", value::int(1)), ("state", value::string("done"))])]).await.unwrap()
+            let Value::Array(a) = c
+                .call("runs.list", vec![st(vec![("limit", value::int(1)), ("state", value::string("done"))])])
+                .await
+                .unwrap()
             else {
                 panic!()
             };
             a[0].clone()
         }])
     );
-    let Value::Array(none) = c.call("runs.list", vec![st(vec![("backend", value::string("shop"))])]).await.unwrap() else { panic!() };
+    let Value::Array(none) = c.call("runs.list", vec![st(vec![("backend", value::string("shop"))])]).await.unwrap()
+    else {
+        panic!()
+    };
     assert!(none.is_empty());
-    for bad in
-        [st(vec![("state", value::string("sleeping"))]), st(vec![("kind", value::string("cats"))]), st(vec![("limit", value::int(501))])]
-    {
+    for bad in [
+        st(vec![("state", value::string("sleeping"))]),
+        st(vec![("kind", value::string("cats"))]),
+        st(vec![("limit", value::int(501))]),
+    ] {
         assert_eq!(fault(c.call("runs.list", vec![bad]).await).code, -32602);
     }
     assert_eq!(fault(c.call("runs.get", vec![value::int(999)]).await).code, 404);
@@ -339,7 +401,8 @@ async fn cancel_stops_a_running_run_at_a_record_boundary_and_a_queued_one_at_onc
     let exec = FakeExecutor::new();
     let srv = spawn(fake_services(&exec), Store::open_in_memory().unwrap(), settings(1)).await;
     let c = srv.client();
-    let running = int_of(&c.call("catalog.export_products", vec![value::string("sandbox"), no_options()]).await.unwrap());
+    let running =
+        int_of(&c.call("catalog.export_products", vec![value::string("sandbox"), no_options()]).await.unwrap());
     for _ in 0..500 {
         let r = c.call("runs.get", vec![value::id(running)]).await.unwrap();
         if int_of(member(&r, "done")) >= 2 {
@@ -347,7 +410,8 @@ async fn cancel_stops_a_running_run_at_a_record_boundary_and_a_queued_one_at_onc
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let queued = int_of(&c.call("catalog.export_categories", vec![value::string("sandbox"), no_options()]).await.unwrap());
+    let queued =
+        int_of(&c.call("catalog.export_categories", vec![value::string("sandbox"), no_options()]).await.unwrap());
     let q = c.call("runs.get", vec![value::id(queued)]).await.unwrap();
     assert_eq!(str_of(member(&q, "state")), "queued", "one worker: the second run waits");
     let cq = c.call("runs.cancel", vec![value::id(queued)]).await.unwrap();
@@ -358,7 +422,8 @@ async fn cancel_stops_a_running_run_at_a_record_boundary_and_a_queued_one_at_onc
     let r = wait_run(&c, running).await;
     assert_eq!(str_of(member(&r, "state")), "cancelled");
     let done = int_of(member(&r, "done"));
-    let report = c.call("runs.report", vec![value::id(running), st(vec![("outcome", value::string("planned"))])]).await.unwrap();
+    let report =
+        c.call("runs.report", vec![value::id(running), st(vec![("outcome", value::string("planned"))])]).await.unwrap();
     assert_eq!(int_of(member(&report, "total")), done, "every record written before the stop is reported");
     assert!(int_of(member(&r, "percent")) < 100);
     let Value::Array(msgs) = member(&r, "messages") else { panic!() };
@@ -417,7 +482,10 @@ async fn check_stores_and_taxes_go_through_the_backends_seam() {
     let oe = member(&check, "openerp");
     assert_eq!((str_of(member(oe, "server_version")), int_of(member(oe, "uid"))), ("17.0".into(), 2));
     let mg = member(&check, "magento");
-    assert_eq!((str_of(member(mg, "magento_version")), str_of(member(mg, "multicall"))), ("1.9.4.5".into(), "yes".into()));
+    assert_eq!(
+        (str_of(member(mg, "magento_version")), str_of(member(mg, "multicall"))),
+        ("1.9.4.5".into(), "yes".into())
+    );
     assert_eq!(member(member(&check, "settings"), "ok"), &value::boolean(true));
     let shop = c.call("connector.check", vec![value::string("shop")]).await.unwrap();
     assert_eq!(member(&shop, "ok"), &value::boolean(false));
@@ -471,7 +539,10 @@ async fn bindings_and_broken_orders_are_read_from_the_store() {
     let srv = spawn(fake_services(&exec), store, settings(2)).await;
     let c = srv.client();
     let got = c
-        .call("bindings.get", vec![value::string("sandbox"), value::string("product"), value::array([value::int(7), value::int(9)])])
+        .call(
+            "bindings.get",
+            vec![value::string("sandbox"), value::string("product"), value::array([value::int(7), value::int(9)])],
+        )
         .await
         .unwrap();
     let Value::Array(rows) = got else { panic!() };
@@ -480,10 +551,16 @@ async fn bindings_and_broken_orders_are_read_from_the_store() {
     assert!(matches!(&rows[0], Value::Struct(m) if !m.contains_key("store_id")), "global scope leaves store_id out");
     assert_eq!(int_of(member(&rows[1], "store_id")), 2);
     assert!(value::parse_datetime(&str_of(member(&rows[0], "synced_at"))).is_some());
-    let f = fault(c.call("bindings.get", vec![value::string("sandbox"), value::string("invoice"), value::array([])]).await);
-    assert!(f.code == -32602 && f.message.contains("\"invoice\""));
     let f =
-        fault(c.call("bindings.get", vec![value::string("sandbox"), value::string("product"), value::array([value::string("7")])]).await);
+        fault(c.call("bindings.get", vec![value::string("sandbox"), value::string("invoice"), value::array([])]).await);
+    assert!(f.code == -32602 && f.message.contains("\"invoice\""));
+    let f = fault(
+        c.call(
+            "bindings.get",
+            vec![value::string("sandbox"), value::string("product"), value::array([value::string("7")])],
+        )
+        .await,
+    );
     assert_eq!(f.code, -32602);
 
     let broken = c.call("orders.list_broken", vec![value::string("sandbox")]).await.unwrap();
@@ -505,7 +582,8 @@ async fn runs_survive_a_restart_and_orphans_are_marked_interrupted() {
     let exec = FakeExecutor::new();
     let srv = spawn(fake_services(&exec), Store::open(&path).unwrap(), settings(2)).await;
     let c = srv.client();
-    let done = int_of(&c.call("catalog.export_categories", vec![value::string("sandbox"), no_options()]).await.unwrap());
+    let done =
+        int_of(&c.call("catalog.export_categories", vec![value::string("sandbox"), no_options()]).await.unwrap());
     wait_run(&c, done).await;
     srv.stop().await;
 
@@ -537,7 +615,8 @@ async fn shutdown_lets_a_running_run_record_its_state() {
     let srv = spawn(fake_services(&exec), store.clone(), settings(1)).await;
     let c = srv.client();
     let id = int_of(&c.call("catalog.export_products", vec![value::string("sandbox"), no_options()]).await.unwrap());
-    let queued = int_of(&c.call("catalog.export_categories", vec![value::string("sandbox"), no_options()]).await.unwrap());
+    let queued =
+        int_of(&c.call("catalog.export_categories", vec![value::string("sandbox"), no_options()]).await.unwrap());
     for _ in 0..500 {
         if store.runs().get(id).await.unwrap().unwrap().done > 0 {
             break;
@@ -567,8 +646,18 @@ async fn a_cancel_from_another_process_reaches_the_run_through_the_state_file() 
     let path = dir.path().join("state.sqlite3");
     let exec = FakeExecutor::new();
     // Two managers on two connections to one file stand for the CLI and the server.
-    let owner = RunManager::new(Store::open(&path).unwrap(), exec.clone() as Arc<dyn JobExecutor>, Redactor::default(), settings(1));
-    let other = RunManager::new(Store::open(&path).unwrap(), exec.clone() as Arc<dyn JobExecutor>, Redactor::default(), settings(1));
+    let owner = RunManager::new(
+        Store::open(&path).unwrap(),
+        exec.clone() as Arc<dyn JobExecutor>,
+        Redactor::default(),
+        settings(1),
+    );
+    let other = RunManager::new(
+        Store::open(&path).unwrap(),
+        exec.clone() as Arc<dyn JobExecutor>,
+        Redactor::default(),
+        settings(1),
+    );
     let started = owner.start("shop", JobKind::Products, JobOptions::default()).await.unwrap();
     let seen = other.start("shop", JobKind::Products, JobOptions::default()).await.unwrap();
     assert_eq!((seen.id, seen.existing), (started.id, true), "the other process sees the active run");

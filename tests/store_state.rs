@@ -3,15 +3,16 @@
 use std::str::FromStr;
 
 use magento_connector::store::{
-    BindingKind, BindingPut, BrokenCode, BrokenUpsert, Created, EventKey, EventKind, EventState, NewRecord, Outcome, RunFilter, RunState,
-    SCHEMA_VERSION, Store, StoreError,
+    BindingKind, BindingPut, BrokenCode, BrokenUpsert, Created, EventKey, EventKind, EventState, NewRecord, Outcome,
+    RunFilter, RunState, SCHEMA_VERSION, Store, StoreError,
 };
 use rust_decimal::Decimal;
 
 fn schema(path: &std::path::Path) -> (i64, Vec<String>) {
     let c = rusqlite::Connection::open(path).unwrap();
     let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    let mut st = c.prepare("SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master ORDER BY name").unwrap();
+    let mut st =
+        c.prepare("SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master ORDER BY name").unwrap();
     let objects = st.query_map([], |r| r.get(0)).unwrap().collect::<Result<Vec<String>, _>>().unwrap();
     (v, objects)
 }
@@ -26,10 +27,13 @@ async fn migrations_create_the_schema_and_a_rerun_changes_nothing() {
     drop(store);
     let (v, objects) = schema(&path);
     assert_eq!(v, SCHEMA_VERSION);
-    for table in ["bindings", "runs", "run_events", "run_records", "broken_orders", "cursors", "sent_events", "stock_sent"] {
+    for table in
+        ["bindings", "runs", "run_events", "run_records", "broken_orders", "cursors", "sent_events", "stock_sent"]
+    {
         assert!(objects.iter().any(|o| o.starts_with(&format!("table {table}:"))), "{table} missing: {objects:?}");
     }
-    let journal: String = rusqlite::Connection::open(&path).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let journal: String =
+        rusqlite::Connection::open(&path).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(journal, "wal");
 
     let (store, before) = Store::open_reporting(&path).unwrap();
@@ -61,8 +65,10 @@ async fn a_file_that_is_not_sqlite_is_an_error_naming_it() {
 async fn bindings_upsert_find_conflict_and_delete() {
     let store = Store::open_in_memory().unwrap();
     let b = store.bindings();
-    let first =
-        b.put(BindingPut::new("shop", BindingKind::Product, 7, "101").hash("h1").extra(serde_json::json!({"sku": "A"}))).await.unwrap();
+    let first = b
+        .put(BindingPut::new("shop", BindingKind::Product, 7, "101").hash("h1").extra(serde_json::json!({"sku": "A"})))
+        .await
+        .unwrap();
     assert_eq!((first.openerp_id, first.magento_id.as_str(), first.store_id), (7, "101", 0));
     assert_eq!(first.payload_hash.as_deref(), Some("h1"));
     assert_eq!(first.extra, serde_json::json!({"sku": "A"}));
@@ -98,7 +104,10 @@ async fn bindings_upsert_find_conflict_and_delete() {
 async fn runs_create_once_per_backend_and_kind_and_keep_counts_with_records() {
     let store = Store::open_in_memory().unwrap();
     let r = store.runs();
-    let Created::New(run) = r.create("shop", "products", true, serde_json::json!({"dry_run": true}), 1).await.unwrap() else { panic!() };
+    let Created::New(run) = r.create("shop", "products", true, serde_json::json!({"dry_run": true}), 1).await.unwrap()
+    else {
+        panic!()
+    };
     assert_eq!((run.state, run.dry_run, run.total, run.percent()), (RunState::Queued, true, 0, 0));
     assert!(
         matches!(r.create("shop", "products", false, serde_json::json!({}), 1).await.unwrap(), Created::Existing(ref e) if e.id == run.id)
@@ -110,10 +119,14 @@ async fn runs_create_once_per_backend_and_kind_and_keep_counts_with_records() {
     assert!(r.mark_running(run.id).await.unwrap());
     assert!(!r.mark_running(run.id).await.unwrap(), "only a queued run starts");
     r.set_total(run.id, 4).await.unwrap();
-    for (i, outcome) in [Outcome::Created, Outcome::Updated, Outcome::Failed, Outcome::Planned].into_iter().enumerate() {
+    for (i, outcome) in [Outcome::Created, Outcome::Updated, Outcome::Failed, Outcome::Planned].into_iter().enumerate()
+    {
         r.add_record(
             run.id,
-            NewRecord::new("product", format!("SKU-{i}"), outcome).message(format!("m{i}")).magento_id(i.to_string()).openerp_id(i as i64),
+            NewRecord::new("product", format!("SKU-{i}"), outcome)
+                .message(format!("m{i}"))
+                .magento_id(i.to_string())
+                .openerp_id(i as i64),
         )
         .await
         .unwrap();
@@ -147,7 +160,12 @@ async fn runs_create_once_per_backend_and_kind_and_keep_counts_with_records() {
     let all = r.list(RunFilter::default()).await.unwrap();
     assert_eq!(all.len(), 3);
     assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
-    let f = RunFilter { backend: Some("shop".into()), kind: Some("stock".into()), state: Some(RunState::Cancelled), limit: 10 };
+    let f = RunFilter {
+        backend: Some("shop".into()),
+        kind: Some("stock".into()),
+        state: Some(RunState::Cancelled),
+        limit: 10,
+    };
     assert_eq!(r.list(f).await.unwrap().len(), 1);
     assert_eq!(r.list(RunFilter { limit: 1, ..RunFilter::default() }).await.unwrap().len(), 1);
     assert!(r.get(9999).await.unwrap().is_none());
@@ -163,7 +181,8 @@ async fn orphaned_runs_are_interrupted_by_dead_owner_or_stale_heartbeat() {
     r.mark_running(dead).await.unwrap();
     let old = chrono::Utc::now() - chrono::Duration::minutes(10);
     r.heartbeat(stale, old).await.unwrap();
-    let marked = r.interrupt_orphans(|pid| pid == 222, chrono::Utc::now() - chrono::Duration::minutes(1)).await.unwrap();
+    let marked =
+        r.interrupt_orphans(|pid| pid == 222, chrono::Utc::now() - chrono::Duration::minutes(1)).await.unwrap();
     assert_eq!(marked, vec![dead, stale]);
     let d = r.get(dead).await.unwrap().unwrap();
     assert_eq!(d.state, RunState::Failed);
@@ -186,7 +205,8 @@ async fn broken_orders_count_attempts_and_resolve() {
         hint: "fix it".into(),
         payload,
     };
-    let first = b.upsert(up(BrokenCode::UnknownSku, Some(serde_json::json!({"increment_id": "100000001"})))).await.unwrap();
+    let first =
+        b.upsert(up(BrokenCode::UnknownSku, Some(serde_json::json!({"increment_id": "100000001"})))).await.unwrap();
     assert_eq!((first.attempts, first.code, first.resolved_at), (1, BrokenCode::UnknownSku, None));
     let second = b.upsert(up(BrokenCode::UnmappedTax, None)).await.unwrap();
     assert_eq!((second.attempts, second.code, second.first_seen), (2, BrokenCode::UnmappedTax, first.first_seen));
@@ -224,7 +244,9 @@ async fn cursors_events_and_stock_round_trip() {
     assert_eq!((sent.state, sent.magento_ref.as_deref()), (EventState::Sent, Some("300000001")));
     let done = e.mark(&key, EventState::Done, None, "confirmed").await.unwrap();
     assert_eq!(done.magento_ref.as_deref(), Some("300000001"), "a later mark without ref keeps it");
-    e.mark(&EventKey::new("shop", "100000001", EventKind::Status, "complete"), EventState::Pending, None, "").await.unwrap();
+    e.mark(&EventKey::new("shop", "100000001", EventKind::Status, "complete"), EventState::Pending, None, "")
+        .await
+        .unwrap();
     let all = e.for_order("shop", "100000001").await.unwrap();
     assert_eq!(all.iter().map(|x| x.kind).collect::<Vec<_>>(), vec![EventKind::Shipment, EventKind::Status]);
     assert_eq!(e.in_state("shop", EventState::Pending).await.unwrap().len(), 1);
@@ -248,13 +270,17 @@ async fn a_reopened_file_keeps_everything() {
         let store = Store::open(&path).unwrap();
         store.bindings().put(BindingPut::new("shop", BindingKind::Order, 55, "100000009")).await.unwrap();
         store.cursors().set("shop", 0, "products", "42").await.unwrap();
-        let id = store.runs().create("shop", "products", false, serde_json::json!({"ids": [1]}), 1).await.unwrap().run().id;
+        let id =
+            store.runs().create("shop", "products", false, serde_json::json!({"ids": [1]}), 1).await.unwrap().run().id;
         store.runs().add_record(id, NewRecord::new("product", "A", Outcome::Created)).await.unwrap();
         store.runs().finish(id, RunState::Done, None).await.unwrap();
         id
     };
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.bindings().find_by_magento("shop", BindingKind::Order, "100000009", 0).await.unwrap().unwrap().openerp_id, 55);
+    assert_eq!(
+        store.bindings().find_by_magento("shop", BindingKind::Order, "100000009", 0).await.unwrap().unwrap().openerp_id,
+        55
+    );
     assert_eq!(store.cursors().get("shop", 0, "products").await.unwrap().unwrap().0, "42");
     let run = store.runs().get(run_id).await.unwrap().unwrap();
     assert_eq!((run.state, run.created, run.options.clone()), (RunState::Done, 1, serde_json::json!({"ids": [1]})));
@@ -274,7 +300,11 @@ async fn concurrent_writers_from_tasks_and_from_two_handles_on_one_file() {
             for i in 0..25i64 {
                 let id = t * 100 + i;
                 store.bindings().put(BindingPut::new("shop", BindingKind::Product, id, id.to_string())).await.unwrap();
-                store.runs().add_record(run, NewRecord::new("product", id.to_string(), Outcome::Updated)).await.unwrap();
+                store
+                    .runs()
+                    .add_record(run, NewRecord::new("product", id.to_string(), Outcome::Updated))
+                    .await
+                    .unwrap();
                 store.runs().advance(run, 1).await.unwrap();
                 store.cursors().set("shop", t, "s", &i.to_string()).await.unwrap();
             }

@@ -73,8 +73,9 @@ pub(super) async fn run(wiring: &dyn Wiring) -> Result<(), Failure> {
         .map_err(|e| Failure::new(exit::FAILED, format!("cannot set up the sandbox backend: {e:#}")))?;
     let redactor = Redactor::new(&config.secrets());
     let state = AppState::new(Arc::clone(&config), store, services, redactor, RunSettings::default());
-    let listener =
-        tokio::net::TcpListener::bind(config.server.bind).await.map_err(|e| Failure::new(exit::SERVE, format!("cannot listen: {e}")))?;
+    let listener = tokio::net::TcpListener::bind(config.server.bind)
+        .await
+        .map_err(|e| Failure::new(exit::SERVE, format!("cannot listen: {e}")))?;
     let addr = listener.local_addr().map_err(|e| Failure::new(exit::SERVE, e.to_string()))?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(App::new(state).serve(listener, async move {
@@ -90,27 +91,43 @@ pub(super) async fn run(wiring: &dyn Wiring) -> Result<(), Failure> {
         },
     )
     .map_err(|e| Failure::new(exit::FAILED, e.to_string()))?;
-    let anonymous = Transport::new(&url, &HttpOptions::default()).map_err(|e| Failure::new(exit::FAILED, e.to_string()))?;
+    let anonymous =
+        Transport::new(&url, &HttpOptions::default()).map_err(|e| Failure::new(exit::FAILED, e.to_string()))?;
     let mut tally = Tally::default();
     let backend = value::string(SANDBOX_BACKEND);
 
-    let version = client.call("connector.version", vec![]).await.map_err(|e| call_error(&e)).and_then(|v| describe_version(&v));
+    let version =
+        client.call("connector.version", vec![]).await.map_err(|e| call_error(&e)).and_then(|v| describe_version(&v));
     tally.outcome("connector.version", version);
 
     let refused = match anonymous.call("connector.version", vec![]).await {
-        Err(CallError::Fault(f)) if f.code == 401 => Ok(format!("a call without the token is refused (fault 401: {})", f.message)),
+        Err(CallError::Fault(f)) if f.code == 401 => {
+            Ok(format!("a call without the token is refused (fault 401: {})", f.message))
+        }
         Err(e) => Err(format!("expected fault 401, got {}", call_error(&e))),
         Ok(_) => Err("a call without the token was accepted".into()),
     };
     tally.outcome("token check", refused);
 
-    let check = client.call("connector.check", vec![backend.clone()]).await.map_err(|e| call_error(&e)).and_then(|v| describe_check(&v));
+    let check = client
+        .call("connector.check", vec![backend.clone()])
+        .await
+        .map_err(|e| call_error(&e))
+        .and_then(|v| describe_check(&v));
     tally.outcome("connector.check", check);
 
-    let stores = client.call("magento.stores", vec![backend.clone()]).await.map_err(|e| call_error(&e)).and_then(|v| describe_stores(&v));
+    let stores = client
+        .call("magento.stores", vec![backend.clone()])
+        .await
+        .map_err(|e| call_error(&e))
+        .and_then(|v| describe_stores(&v));
     tally.outcome("magento.stores", stores);
 
-    let taxes = client.call("taxes.sync", vec![backend.clone()]).await.map_err(|e| call_error(&e)).and_then(|v| describe_taxes(&v));
+    let taxes = client
+        .call("taxes.sync", vec![backend.clone()])
+        .await
+        .map_err(|e| call_error(&e))
+        .and_then(|v| describe_taxes(&v));
     tally.outcome("taxes.sync", taxes);
 
     for kind in [JobKind::Categories, JobKind::Products, JobKind::Stock, JobKind::OrdersImport, JobKind::OrderStatus] {
@@ -118,10 +135,12 @@ pub(super) async fn run(wiring: &dyn Wiring) -> Result<(), Failure> {
         tally.outcome(kind.method(), result);
     }
 
-    let broken = client.call("orders.list_broken", vec![backend.clone()]).await.map_err(|e| call_error(&e)).and_then(|v| match v {
-        Value::Array(a) => Ok(format!("{} broken order(s)", a.len())),
-        other => Err(format!("unexpected answer: {}", value::describe(&other))),
-    });
+    let broken = client.call("orders.list_broken", vec![backend.clone()]).await.map_err(|e| call_error(&e)).and_then(
+        |v| match v {
+            Value::Array(a) => Ok(format!("{} broken order(s)", a.len())),
+            other => Err(format!("unexpected answer: {}", value::describe(&other))),
+        },
+    );
     tally.outcome("orders.list_broken", broken);
 
     let _ = stop_tx.send(());
@@ -171,7 +190,9 @@ async fn run_job(client: &Transport, kind: JobKind) -> Result<String, String> {
                 let error = r.opt_string("error").ok().flatten().unwrap_or_else(|| "no reason recorded".into());
                 return Err(format!("run {id} {state}: {error}"));
             }
-            _ if started.elapsed() > RUN_TIMEOUT => return Err(format!("run {id} still {state} after {} s", RUN_TIMEOUT.as_secs())),
+            _ if started.elapsed() > RUN_TIMEOUT => {
+                return Err(format!("run {id} still {state} after {} s", RUN_TIMEOUT.as_secs()));
+            }
             _ => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
@@ -179,8 +200,12 @@ async fn run_job(client: &Transport, kind: JobKind) -> Result<String, String> {
 
 fn describe_version(v: &Value) -> Result<String, String> {
     let r = Record::from_value(v, "connector.version").map_err(|e| e.to_string())?;
-    let backends: Vec<String> =
-        r.array("backends").map_err(|e| e.to_string())?.iter().filter_map(|b| value::to_string("backend", b).ok()).collect();
+    let backends: Vec<String> = r
+        .array("backends")
+        .map_err(|e| e.to_string())?
+        .iter()
+        .filter_map(|b| value::to_string("backend", b).ok())
+        .collect();
     Ok(format!(
         "version {}, protocol {}, backends [{}]",
         r.string("version").map_err(|e| e.to_string())?,
@@ -213,7 +238,10 @@ fn describe_stores(v: &Value) -> Result<String, String> {
 fn describe_taxes(v: &Value) -> Result<String, String> {
     let r = Record::from_value(v, "taxes.sync").map_err(|e| e.to_string())?;
     let mapping = r.array("mapping").map_err(|e| e.to_string())?;
-    let mapped = mapping.iter().filter(|m| Record::from_value(m, "mapping").and_then(|m| m.bool("mapped")).unwrap_or(false)).count();
+    let mapped = mapping
+        .iter()
+        .filter(|m| Record::from_value(m, "mapping").and_then(|m| m.bool("mapped")).unwrap_or(false))
+        .count();
     Ok(format!(
         "run {}: {} tax class(es), {} tax(es), {mapped} mapped",
         r.i64("run_id").map_err(|e| e.to_string())?,

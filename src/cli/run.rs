@@ -48,7 +48,10 @@ pub(super) fn options(kind: JobKind, args: &RunArgs) -> Result<JobOptions, Failu
     if let Some(k) = m.keys().find(|k| !accepted.contains(&k.as_str())) {
         let takes: Vec<String> = accepted.iter().map(|a| flag(a)).collect();
         let takes = if takes.is_empty() { "no options".to_owned() } else { takes.join(", ") };
-        return Err(Failure::new(exit::CONFIG, format!("{} does not apply to `run {}` (it takes {takes})", flag(k), kind.cli_name())));
+        return Err(Failure::new(
+            exit::CONFIG,
+            format!("{} does not apply to `run {}` (it takes {takes})", flag(k), kind.cli_name()),
+        ));
     }
     JobOptions::from_value(kind, Some(&Value::Struct(m))).map_err(|e| Failure::new(exit::CONFIG, e.0))
 }
@@ -59,7 +62,8 @@ pub(super) async fn run(config: Arc<Config>, wiring: &dyn Wiring, args: RunArgs)
     let opts = options(kind, &args)?;
     let store = open_store(&config)?;
     let services = services(wiring, &config, &store).await?;
-    let manager = RunManager::new(store.clone(), services.executor, Redactor::new(&config.secrets()), RunSettings::default());
+    let manager =
+        RunManager::new(store.clone(), services.executor, Redactor::new(&config.secrets()), RunSettings::default());
     manager.recover().await.map_err(|e| Failure::new(exit::STORE, e.to_string()))?;
     let started = match manager.start(&backend, kind, opts).await {
         Ok(s) => s,
@@ -69,7 +73,10 @@ pub(super) async fn run(config: Arc<Config>, wiring: &dyn Wiring, args: RunArgs)
     if started.existing {
         return Err(Failure::new(
             exit::FAILED,
-            format!("run {} ({kind} on {backend}) is already queued or running in another process; not starting a second one", started.id),
+            format!(
+                "run {} ({kind} on {backend}) is already queued or running in another process; not starting a second one",
+                started.id
+            ),
         ));
     }
     let id = started.id;
@@ -111,7 +118,10 @@ pub(super) async fn run(config: Arc<Config>, wiring: &dyn Wiring, args: RunArgs)
     match row.state {
         RunState::Done => Ok(()),
         RunState::Cancelled => Err(Failure::new(exit::FAILED, format!("run {id} was cancelled"))),
-        _ => Err(Failure::new(exit::FAILED, format!("run {id} failed: {}", row.error.as_deref().unwrap_or("no reason recorded")))),
+        _ => Err(Failure::new(
+            exit::FAILED,
+            format!("run {id} failed: {}", row.error.as_deref().unwrap_or("no reason recorded")),
+        )),
     }
 }
 
@@ -122,9 +132,13 @@ pub(super) async fn print_summary(store: &Store, run: &RunRow) -> Result<(), cra
     let dry = if run.dry_run { " (dry run)" } else { "" };
     println!("run {}: {} on backend {} — {}{dry}", run.id, run.kind, run.backend, run.state);
     println!("  {:<10}{:>8} of {} ({}%)", "records", run.done, run.total, run.percent());
-    for (label, n) in
-        [("created", run.created), ("updated", run.updated), ("skipped", run.skipped), ("failed", run.failed), ("planned", planned)]
-    {
+    for (label, n) in [
+        ("created", run.created),
+        ("updated", run.updated),
+        ("skipped", run.skipped),
+        ("failed", run.failed),
+        ("planned", planned),
+    ] {
         println!("  {label:<10}{n:>8}");
     }
     if let Some(e) = &run.error {
@@ -153,7 +167,16 @@ mod tests {
     use crate::cli::JobArg;
 
     fn args(job: JobArg) -> RunArgs {
-        RunArgs { job, backend: None, dry_run: false, full: false, ids: vec![], stores: vec![], since: None, increment_ids: vec![] }
+        RunArgs {
+            job,
+            backend: None,
+            dry_run: false,
+            full: false,
+            ids: vec![],
+            stores: vec![],
+            since: None,
+            increment_ids: vec![],
+        }
     }
 
     #[test]

@@ -79,29 +79,12 @@ impl fmt::Display for MagentoError {
 impl MagentoError {
     /// Builds an error without fault code or key.
     pub fn new(kind: ErrorKind, method: impl Into<String>, message: impl Into<String>) -> Self {
-        MagentoError {
-            kind,
-            fault_code: None,
-            message: message.into(),
-            method: method.into(),
-            key: None,
-        }
+        MagentoError { kind, fault_code: None, message: message.into(), method: method.into(), key: None }
     }
 
     /// Builds an error from a Magento fault.
-    pub fn fault(
-        kind: ErrorKind,
-        method: impl Into<String>,
-        code: i32,
-        message: impl Into<String>,
-    ) -> Self {
-        MagentoError {
-            kind,
-            fault_code: Some(code),
-            message: message.into(),
-            method: method.into(),
-            key: None,
-        }
+    pub fn fault(kind: ErrorKind, method: impl Into<String>, code: i32, message: impl Into<String>) -> Self {
+        MagentoError { kind, fault_code: Some(code), message: message.into(), method: method.into(), key: None }
     }
 
     /// A protocol error (unexpected answer, undecodable value).
@@ -148,17 +131,9 @@ mod tests {
 
     #[test]
     fn display_names_method_key_code_and_kind() {
-        let e = MagentoError::fault(
-            ErrorKind::NotFound,
-            "catalog_product.info",
-            101,
-            "Product not exists.",
-        )
-        .with_key("SKU-1");
-        assert_eq!(
-            e.to_string(),
-            "catalog_product.info [SKU-1]: Product not exists. (fault 101, not_found)"
-        );
+        let e = MagentoError::fault(ErrorKind::NotFound, "catalog_product.info", 101, "Product not exists.")
+            .with_key("SKU-1");
+        assert_eq!(e.to_string(), "catalog_product.info [SKU-1]: Product not exists. (fault 101, not_found)");
         let e = MagentoError::new(ErrorKind::Retryable, "call", "timed out");
         assert_eq!(e.to_string(), "call: timed out (retryable)");
         assert!(e.is_retryable() && !e.is_not_found());
@@ -166,9 +141,7 @@ mod tests {
 
     #[test]
     fn key_is_only_set_once() {
-        let e = MagentoError::protocol("m", "x")
-            .with_key("A")
-            .with_key_if_unset(Some("B"));
+        let e = MagentoError::protocol("m", "x").with_key("A").with_key_if_unset(Some("B"));
         assert_eq!(e.key.as_deref(), Some("A"));
         let e = MagentoError::protocol("m", "x").with_key_if_unset(Some("B"));
         assert_eq!(e.key.as_deref(), Some("B"));

@@ -16,9 +16,7 @@ pub fn to_json(v: &Value) -> serde_json::Value {
         Value::Long(i) => J::from(*i),
         Value::Boolean(b) => J::Bool(*b),
         Value::String(s) => J::String(s.clone()),
-        Value::Double(d) => {
-            serde_json::Number::from_f64(*d).map_or_else(|| J::String(d.to_string()), J::Number)
-        }
+        Value::Double(d) => serde_json::Number::from_f64(*d).map_or_else(|| J::String(d.to_string()), J::Number),
         Value::DateTime(dt) => J::String(dt.to_string()),
         Value::Base64(bytes) => J::String(base64::engine::general_purpose::STANDARD.encode(bytes)),
         Value::Struct(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),

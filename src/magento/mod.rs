@@ -86,11 +86,7 @@ pub trait MagentoApi: Send + Sync {
 
     /// Category tree under `root_id` (`None`: the whole tree from the technical root, id 1),
     /// with names in `scope`.
-    async fn category_tree(
-        &self,
-        root_id: Option<i64>,
-        scope: Scope,
-    ) -> MagentoResult<CategoryNode>;
+    async fn category_tree(&self, root_id: Option<i64>, scope: Scope) -> MagentoResult<CategoryNode>;
 
     /// One category in `scope`; [`ErrorKind::NotFound`] when it does not exist.
     async fn category(&self, id: i64, scope: Scope) -> MagentoResult<CategoryInfo>;
@@ -99,20 +95,10 @@ pub trait MagentoApi: Send + Sync {
     async fn create_category(&self, parent_id: i64, category: &NewCategory) -> MagentoResult<i64>;
 
     /// Updates a category, at default scope or as one store view's values.
-    async fn update_category(
-        &self,
-        id: i64,
-        update: &CategoryUpdate,
-        scope: Scope,
-    ) -> MagentoResult<()>;
+    async fn update_category(&self, id: i64, update: &CategoryUpdate, scope: Scope) -> MagentoResult<()>;
 
     /// Moves a category under `parent_id`, after sibling `after_id` (`None`: last).
-    async fn move_category(
-        &self,
-        id: i64,
-        parent_id: i64,
-        after_id: Option<i64>,
-    ) -> MagentoResult<()>;
+    async fn move_category(&self, id: i64, parent_id: i64, after_id: Option<i64>) -> MagentoResult<()>;
 
     // --- products -----------------------------------------------------------------------------
 
@@ -181,11 +167,7 @@ pub trait MagentoApi: Send + Sync {
     async fn orders(&self, increment_ids: &[String]) -> Vec<MagentoResult<Order>>;
 
     /// Adds a comment to an order, optionally changing its status.
-    async fn add_order_comment(
-        &self,
-        increment_id: &str,
-        comment: &OrderComment,
-    ) -> MagentoResult<()>;
+    async fn add_order_comment(&self, increment_id: &str, comment: &OrderComment) -> MagentoResult<()>;
 
     /// Cancels an order.
     async fn cancel_order(&self, increment_id: &str) -> MagentoResult<()>;
@@ -197,18 +179,10 @@ pub trait MagentoApi: Send + Sync {
     async fn unhold_order(&self, increment_id: &str) -> MagentoResult<()>;
 
     /// Creates an invoice and returns its increment id.
-    async fn create_invoice(
-        &self,
-        increment_id: &str,
-        invoice: &InvoiceRequest,
-    ) -> MagentoResult<String>;
+    async fn create_invoice(&self, increment_id: &str, invoice: &InvoiceRequest) -> MagentoResult<String>;
 
     /// Creates a shipment and returns its increment id.
-    async fn create_shipment(
-        &self,
-        increment_id: &str,
-        shipment: &ShipmentRequest,
-    ) -> MagentoResult<String>;
+    async fn create_shipment(&self, increment_id: &str, shipment: &ShipmentRequest) -> MagentoResult<String>;
 
     /// Adds a tracking number to a shipment and returns the track id.
     async fn add_track(&self, shipment_increment_id: &str, track: &Track) -> MagentoResult<i64>;

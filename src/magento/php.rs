@@ -113,28 +113,22 @@ impl PhpValue {
             PhpValue::Null => J::Null,
             PhpValue::Bool(b) => J::Bool(*b),
             PhpValue::Int(i) => J::from(*i),
-            PhpValue::Float(f) => {
-                serde_json::Number::from_f64(*f).map_or_else(|| J::String(f.to_string()), J::Number)
-            }
+            PhpValue::Float(f) => serde_json::Number::from_f64(*f).map_or_else(|| J::String(f.to_string()), J::Number),
             PhpValue::Str(s) => J::String(s.clone()),
             PhpValue::Array(entries) => {
-                let is_list = entries.iter().enumerate().all(|(i, (k, _))| matches!(k, PhpKey::Int(n) if usize::try_from(*n).ok() == Some(i)));
+                let is_list = entries
+                    .iter()
+                    .enumerate()
+                    .all(|(i, (k, _))| matches!(k, PhpKey::Int(n) if usize::try_from(*n).ok() == Some(i)));
                 if is_list {
                     J::Array(entries.iter().map(|(_, v)| v.to_json()).collect())
                 } else {
-                    J::Object(
-                        entries
-                            .iter()
-                            .map(|(k, v)| (k.to_string(), v.to_json()))
-                            .collect(),
-                    )
+                    J::Object(entries.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect())
                 }
             }
             PhpValue::Object { class, props } => {
-                let mut m: serde_json::Map<String, J> = props
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_json()))
-                    .collect();
+                let mut m: serde_json::Map<String, J> =
+                    props.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect();
                 m.insert("__class".into(), J::String(class.clone()));
                 J::Object(m)
             }
@@ -144,10 +138,7 @@ impl PhpValue {
 
 /// Parses one serialized value; trailing bytes other than whitespace are an error.
 pub fn unserialize(input: &str) -> Result<PhpValue, PhpError> {
-    let mut p = Parser {
-        b: input.as_bytes(),
-        pos: 0,
-    };
+    let mut p = Parser { b: input.as_bytes(), pos: 0 };
     let v = p.value(0)?;
     while p.pos < p.b.len() && p.b[p.pos].is_ascii_whitespace() {
         p.pos += 1;
@@ -165,10 +156,7 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn err(&self, reason: impl Into<String>) -> PhpError {
-        PhpError {
-            offset: self.pos,
-            reason: reason.into(),
-        }
+        PhpError { offset: self.pos, reason: reason.into() }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -201,19 +189,13 @@ impl Parser<'_> {
         std::str::from_utf8(raw)
             .ok()
             .and_then(|s| s.trim().parse::<i64>().ok())
-            .ok_or(PhpError {
-                offset: at,
-                reason: "expected an integer".into(),
-            })
+            .ok_or(PhpError { offset: at, reason: "expected an integer".into() })
     }
 
     fn len_until(&mut self, end: u8) -> Result<usize, PhpError> {
         let at = self.pos;
         let n = self.int_until(end)?;
-        usize::try_from(n).map_err(|_| PhpError {
-            offset: at,
-            reason: "negative length".into(),
-        })
+        usize::try_from(n).map_err(|_| PhpError { offset: at, reason: "negative length".into() })
     }
 
     /// `N:"bytes"` (quoted, length in bytes), returning the bytes.
@@ -261,10 +243,7 @@ impl Parser<'_> {
                     "INF" => f64::INFINITY,
                     "-INF" => f64::NEG_INFINITY,
                     "NAN" => f64::NAN,
-                    t => t.parse::<f64>().map_err(|_| PhpError {
-                        offset: at,
-                        reason: "expected a float".into(),
-                    })?,
+                    t => t.parse::<f64>().map_err(|_| PhpError { offset: at, reason: "expected a float".into() })?,
                 };
                 Ok(PhpValue::Float(f))
             }
@@ -313,10 +292,7 @@ impl Parser<'_> {
                 self.pos = end;
                 self.expect(b'}')?;
                 let data = String::from_utf8_lossy(&self.b[start..end]).into_owned();
-                Ok(PhpValue::Object {
-                    class,
-                    props: vec![(PhpKey::Str(String::new()), PhpValue::Str(data))],
-                })
+                Ok(PhpValue::Object { class, props: vec![(PhpKey::Str(String::new()), PhpValue::Str(data))] })
             }
             b'E' => {
                 self.expect(b':')?;
@@ -332,10 +308,7 @@ impl Parser<'_> {
             }
             other => {
                 self.pos -= 1;
-                Err(self.err(format!(
-                    "unknown type tag '{}'",
-                    char::from(other).escape_default()
-                )))
+                Err(self.err(format!("unknown type tag '{}'", char::from(other).escape_default())))
             }
         }
     }
@@ -380,23 +353,14 @@ mod tests {
     fn reads_a_configurable_item_options_string() {
         let s = r#"a:6:{s:15:"info_buyRequest";a:3:{s:10:"product_id";i:19;s:3:"qty";i:2;s:15:"super_attribute";a:2:{i:94;i:4;i:134;i:9;}}s:15:"attributes_info";a:2:{i:0;a:2:{s:5:"label";s:5:"Color";s:5:"value";s:4:"Blue";}i:1;a:2:{s:5:"label";s:4:"Size";s:5:"value";s:1:"L";}}s:11:"simple_name";s:22:"Classic T-Shirt Blue L";s:10:"simple_sku";s:17:"CLO-TSHIRT-BLUE-L";s:20:"product_calculations";i:1;s:13:"shipment_type";i:0;}"#;
         let v = unserialize(s).unwrap();
-        assert_eq!(
-            v.get("simple_sku"),
-            Some(&PhpValue::Str("CLO-TSHIRT-BLUE-L".into()))
-        );
+        assert_eq!(v.get("simple_sku"), Some(&PhpValue::Str("CLO-TSHIRT-BLUE-L".into())));
         let br = v.get("info_buyRequest").unwrap();
         assert_eq!(br.get("qty"), Some(&PhpValue::Int(2)));
-        assert_eq!(
-            br.get("super_attribute").unwrap().get("94"),
-            Some(&PhpValue::Int(4))
-        );
+        assert_eq!(br.get("super_attribute").unwrap().get("94"), Some(&PhpValue::Int(4)));
         let json = br.to_json();
         assert_eq!(json["super_attribute"]["134"], serde_json::json!(9));
         let info = v.get("attributes_info").unwrap().to_json();
-        assert_eq!(
-            info,
-            serde_json::json!([{"label": "Color", "value": "Blue"}, {"label": "Size", "value": "L"}])
-        );
+        assert_eq!(info, serde_json::json!([{"label": "Color", "value": "Blue"}, {"label": "Size", "value": "L"}]));
     }
 
     #[test]
@@ -419,10 +383,7 @@ mod tests {
         assert_eq!(o.to_json()["__class"], serde_json::json!("stdClass"));
         let c = unserialize("C:11:\"ArrayObject\":4:{x:i0}").unwrap();
         assert!(matches!(c, PhpValue::Object { ref class, .. } if class == "ArrayObject"));
-        assert_eq!(
-            unserialize("a:0:{}").unwrap().to_json(),
-            serde_json::json!([])
-        );
+        assert_eq!(unserialize("a:0:{}").unwrap().to_json(), serde_json::json!([]));
     }
 
     #[test]

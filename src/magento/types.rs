@@ -1069,19 +1069,10 @@ mod tests {
 
     #[test]
     fn image_formats_are_sniffed_from_magic_bytes() {
-        assert_eq!(
-            ImageMime::sniff(b"\x89PNG\r\n\x1a\nrest"),
-            Some(ImageMime::Png)
-        );
-        assert_eq!(
-            ImageMime::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]),
-            Some(ImageMime::Jpeg)
-        );
+        assert_eq!(ImageMime::sniff(b"\x89PNG\r\n\x1a\nrest"), Some(ImageMime::Png));
+        assert_eq!(ImageMime::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(ImageMime::Jpeg));
         assert_eq!(ImageMime::sniff(b"GIF89a..."), Some(ImageMime::Gif));
-        assert_eq!(
-            ImageMime::sniff(b"RIFF\0\0\0\0WEBPVP8 "),
-            Some(ImageMime::Webp)
-        );
+        assert_eq!(ImageMime::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(ImageMime::Webp));
         assert_eq!(ImageMime::sniff(b"<svg"), None);
     }
 
@@ -1105,22 +1096,14 @@ mod tests {
             level: 1,
             children: vec![leaf(3), leaf(4)],
         };
-        assert_eq!(
-            root.walk().iter().map(|n| n.id).collect::<Vec<_>>(),
-            vec![2, 3, 4]
-        );
+        assert_eq!(root.walk().iter().map(|n| n.id).collect::<Vec<_>>(), vec![2, 3, 4]);
         assert_eq!(root.find(4).map(|n| n.name.as_str()), Some("c4"));
         assert!(root.find(9).is_none());
     }
 
     #[test]
     fn visibility_and_roles_round_trip() {
-        for v in [
-            Visibility::NotVisible,
-            Visibility::Catalog,
-            Visibility::Search,
-            Visibility::CatalogSearch,
-        ] {
+        for v in [Visibility::NotVisible, Visibility::Catalog, Visibility::Search, Visibility::CatalogSearch] {
             assert_eq!(Visibility::from_id(v.id()), Some(v));
         }
         for r in [ImageRole::Base, ImageRole::Small, ImageRole::Thumbnail] {

@@ -203,8 +203,7 @@ impl OpenErpClient {
         };
         let base = endpoint.url.trim_end_matches('/');
         let transport = |service: &str| {
-            Transport::new(&format!("{base}/xmlrpc/2/{service}"), &http)
-                .map_err(|e| Error::from_call(&e))
+            Transport::new(&format!("{base}/xmlrpc/2/{service}"), &http).map_err(|e| Error::from_call(&e))
         };
         Ok(OpenErpClient {
             inner: Arc::new(Inner {
@@ -256,8 +255,7 @@ impl OpenErpClient {
                     .send(Service::Common, "version", Vec::new(), true)
                     .await
                     .map_err(|e| e.with_call("common", "version"))?;
-                ServerVersion::from_value(&v)
-                    .map_err(|e| Error::decode(&e).with_call("common", "version"))
+                ServerVersion::from_value(&v).map_err(|e| Error::decode(&e).with_call("common", "version"))
             })
             .await
     }
@@ -288,35 +286,26 @@ impl OpenErpClient {
                     Value::String(inner.password.expose().to_owned()),
                     Value::Struct(Map::new()),
                 ];
-                let v = self
-                    .send(Service::Common, "authenticate", params, true)
-                    .await
-                    .map_err(|e| {
-                        let e = if e.kind() == ErrorKind::UnknownDatabase {
-                            Error::new(
-                                ErrorKind::UnknownDatabase,
-                                format!(
-                                    "database {:?} does not exist on {}",
-                                    inner.db,
-                                    inner.common.url()
-                                ),
-                            )
-                        } else {
-                            e
-                        };
-                        e.with_call("common", "authenticate")
-                    })?;
+                let v = self.send(Service::Common, "authenticate", params, true).await.map_err(|e| {
+                    let e = if e.kind() == ErrorKind::UnknownDatabase {
+                        Error::new(
+                            ErrorKind::UnknownDatabase,
+                            format!("database {:?} does not exist on {}", inner.db, inner.common.url()),
+                        )
+                    } else {
+                        e
+                    };
+                    e.with_call("common", "authenticate")
+                })?;
                 match v {
                     Value::Boolean(false) => Err(Error::new(
                         ErrorKind::AccessDenied,
-                        format!(
-                            "wrong login or password for database {:?} (login {:?})",
-                            inner.db, inner.user
-                        ),
+                        format!("wrong login or password for database {:?} (login {:?})", inner.db, inner.user),
                     )
                     .with_call("common", "authenticate")),
-                    other => value::to_i64("uid", &other)
-                        .map_err(|e| Error::decode(&e).with_call("common", "authenticate")),
+                    other => {
+                        value::to_i64("uid", &other).map_err(|e| Error::decode(&e).with_call("common", "authenticate"))
+                    }
                 }
             })
             .await
@@ -325,13 +314,7 @@ impl OpenErpClient {
 
     /// `execute_kw(model, method, args, kwargs)` with the client's context merged under any
     /// `context` given in `kwargs`.
-    pub async fn execute_kw(
-        &self,
-        model: &str,
-        method: &str,
-        args: Vec<Value>,
-        kwargs: Map,
-    ) -> Result<Value, Error> {
+    pub async fn execute_kw(&self, model: &str, method: &str, args: Vec<Value>, kwargs: Map) -> Result<Value, Error> {
         let mut req = Request::new(model, method);
         req.args = args;
         req.kwargs = kwargs;
@@ -341,15 +324,7 @@ impl OpenErpClient {
     /// Sends one request (see [`Request`]). The first call detects the version (refusing
     /// unsupported ones) and logs in.
     pub async fn call(&self, req: Request) -> Result<Value, Error> {
-        let Request {
-            model,
-            method,
-            args,
-            mut kwargs,
-            context,
-            ids,
-            idempotent,
-        } = req;
+        let Request { model, method, args, mut kwargs, context, ids, idempotent } = req;
         let fail = |e: Error| e.with_call(&model, &method).with_ids(&ids);
         // Version first: an unsupported server is refused before any object call.
         self.profile().await?;
@@ -379,25 +354,17 @@ impl OpenErpClient {
             kwargs,
         ];
         let span = tracing::debug_span!("openerp", model = %model, method = %method);
-        self.send(Service::Object, "execute_kw", params, idempotent)
-            .instrument(span)
-            .await
-            .map_err(|e| {
-                // Odoo reports an unknown uid as a missing res.users record (recording 0690).
-                if e.kind() == ErrorKind::NotFound
-                    && e.message().contains(&format!("res.users({uid},)"))
-                {
-                    fail(Error::new(
-                        ErrorKind::AccessDenied,
-                        format!(
-                            "user id {uid} does not exist in database {:?}",
-                            self.inner.db
-                        ),
-                    ))
-                } else {
-                    fail(e)
-                }
-            })
+        self.send(Service::Object, "execute_kw", params, idempotent).instrument(span).await.map_err(|e| {
+            // Odoo reports an unknown uid as a missing res.users record (recording 0690).
+            if e.kind() == ErrorKind::NotFound && e.message().contains(&format!("res.users({uid},)")) {
+                fail(Error::new(
+                    ErrorKind::AccessDenied,
+                    format!("user id {uid} does not exist in database {:?}", self.inner.db),
+                ))
+            } else {
+                fail(e)
+            }
+        })
     }
 
     /// Calls a method that may return `None`. Odoo cannot marshal `None` and answers with fault
@@ -414,18 +381,9 @@ impl OpenErpClient {
     /// Calls a record-style method whose return value is not to be trusted (`None` fault,
     /// wizard action), then reads `field` back on the request's ids (archived included) and
     /// checks it equals `expected` on every record. A mismatch gives [`ErrorKind::Unverified`].
-    pub async fn call_verified(
-        &self,
-        req: Request,
-        field: &str,
-        expected: &Value,
-    ) -> Result<(), Error> {
+    pub async fn call_verified(&self, req: Request, field: &str, expected: &Value) -> Result<(), Error> {
         let (model, method, ids) = (req.model.clone(), req.method.clone(), req.ids.clone());
-        let ctx = req
-            .context
-            .clone()
-            .unwrap_or_else(|| self.context())
-            .with_active_test(false);
+        let ctx = req.context.clone().unwrap_or_else(|| self.context()).with_active_test(false);
         self.call_none_ok(req).await?;
         let read = Request::new(&model, "read")
             .on_ids(&ids)
@@ -453,12 +411,9 @@ impl OpenErpClient {
             seen.push(id);
         }
         if let Some(missing) = ids.iter().find(|i| !seen.contains(i)) {
-            return Err(Error::new(
-                ErrorKind::Unverified,
-                format!("after {method}, record {missing} cannot be read"),
-            )
-            .with_call(&model, &method)
-            .with_ids(&ids));
+            return Err(Error::new(ErrorKind::Unverified, format!("after {method}, record {missing} cannot be read"))
+                .with_call(&model, &method)
+                .with_ids(&ids));
         }
         Ok(())
     }
@@ -468,17 +423,13 @@ impl OpenErpClient {
         if let Some(hit) = self.field_cache().get(model) {
             return Ok(Arc::clone(hit));
         }
-        let req = Request::new(model, "fields_get").kw(
-            "attributes",
-            value::array(["type", "string", "relation"].map(|s| Value::String(s.into()))),
-        );
+        let req = Request::new(model, "fields_get")
+            .kw("attributes", value::array(["type", "string", "relation"].map(|s| Value::String(s.into()))));
         let v = self.call(req).await?;
-        let map = value::to_map("fields_get", &v)
-            .map_err(|e| Error::decode(&e).with_call(model, "fields_get"))?;
+        let map = value::to_map("fields_get", &v).map_err(|e| Error::decode(&e).with_call(model, "fields_get"))?;
         let mut out = BTreeMap::new();
         for (name, meta) in map.iter() {
-            let rec = Record::from_value(meta, name)
-                .map_err(|e| Error::decode(&e).with_call(model, "fields_get"))?;
+            let rec = Record::from_value(meta, name).map_err(|e| Error::decode(&e).with_call(model, "fields_get"))?;
             out.insert(
                 name.clone(),
                 FieldInfo {
@@ -489,8 +440,7 @@ impl OpenErpClient {
             );
         }
         let out = Arc::new(out);
-        self.field_cache()
-            .insert(model.to_owned(), Arc::clone(&out));
+        self.field_cache().insert(model.to_owned(), Arc::clone(&out));
         Ok(out)
     }
 
@@ -500,23 +450,12 @@ impl OpenErpClient {
         Ok(self.fields(model).await?.contains_key(field))
     }
 
-    fn field_cache(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, Arc<BTreeMap<String, FieldInfo>>>> {
+    fn field_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<BTreeMap<String, FieldInfo>>>> {
         // A poisoned cache only means another task panicked mid-insert; the map is still valid.
-        self.inner
-            .fields
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner.fields.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    async fn send(
-        &self,
-        service: Service,
-        method: &str,
-        params: Vec<Value>,
-        idempotent: bool,
-    ) -> Result<Value, Error> {
+    async fn send(&self, service: Service, method: &str, params: Vec<Value>, idempotent: bool) -> Result<Value, Error> {
         let transport = match service {
             Service::Common => &self.inner.common,
             Service::Object => &self.inner.object,
@@ -545,11 +484,7 @@ impl OpenErpClient {
                 attempt += 1;
                 continue;
             }
-            return Err(if idempotent || is_fault {
-                err
-            } else {
-                err.into_uncertain()
-            });
+            return Err(if idempotent || is_fault { err } else { err.into_uncertain() });
         }
     }
 }
@@ -558,13 +493,9 @@ impl OpenErpClient {
 /// numbers, `False` equals an empty x2many.
 fn same_value(got: &Value, expected: &Value) -> bool {
     match (got, expected) {
-        (Value::Array(pair), Value::Integer(id)) if pair.len() == 2 => {
-            pair[0] == Value::Integer(*id)
-        }
+        (Value::Array(pair), Value::Integer(id)) if pair.len() == 2 => pair[0] == Value::Integer(*id),
         (Value::Double(a), Value::Double(b)) => (a - b).abs() < 1e-9,
-        (Value::Array(a), Value::Boolean(false)) | (Value::Boolean(false), Value::Array(a)) => {
-            a.is_empty()
-        }
+        (Value::Array(a), Value::Boolean(false)) | (Value::Boolean(false), Value::Array(a)) => a.is_empty(),
         _ => got == expected,
     }
 }
@@ -600,12 +531,7 @@ mod tests {
         send(&c.call(Request::new("res.partner", "search")));
         send(&c.read_products(&[1], &ctx));
         send(&c.product_pages(&super::super::wire::Domain::new(), &ctx));
-        let mut pages = c.pages(
-            "res.partner",
-            &super::super::wire::Domain::new(),
-            &["name"],
-            &ctx,
-        );
+        let mut pages = c.pages("res.partner", &super::super::wire::Domain::new(), &["name"], &ctx);
         send(&pages.next_page());
         send(&c.backend_settings("shop", &ctx));
         send(&c.read_price_book(1, &ctx));
@@ -618,9 +544,7 @@ mod tests {
 
     #[test]
     fn request_builder_puts_ids_first() {
-        let r = Request::new("sale.order", "action_confirm")
-            .arg(int(9))
-            .on_ids(&[25]);
+        let r = Request::new("sale.order", "action_confirm").arg(int(9)).on_ids(&[25]);
         assert_eq!(r.args[0], value::array([int(25)]));
         assert_eq!(r.ids(), &[25]);
         assert_eq!((r.model(), r.method()), ("sale.order", "action_confirm"));

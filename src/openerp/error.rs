@@ -188,10 +188,7 @@ impl Error {
                 err.inner.transient = e.is_transient();
                 err
             }
-            CallError::Encode(m) => Error::new(
-                ErrorKind::InvalidInput,
-                format!("cannot encode the request: {m}"),
-            ),
+            CallError::Encode(m) => Error::new(ErrorKind::InvalidInput, format!("cannot encode the request: {m}")),
             CallError::Http { .. } | CallError::Timeout { .. } | CallError::Connect { .. } => {
                 let mut err = Error::new(ErrorKind::Transport, e.to_string());
                 err.inner.transient = e.is_transient();
@@ -203,13 +200,9 @@ impl Error {
     /// Turns a failure of a call that is not safe to repeat into [`ErrorKind::Uncertain`] when
     /// the request may have reached the server (transport failures); other errors are kept.
     pub fn into_uncertain(mut self) -> Self {
-        if matches!(self.inner.kind, ErrorKind::Transport | ErrorKind::Decode)
-            && self.inner.transient
-        {
-            self.inner.message = format!(
-                "{}; the call may have been committed, check before repeating it",
-                self.inner.message
-            );
+        if matches!(self.inner.kind, ErrorKind::Transport | ErrorKind::Decode) && self.inner.transient {
+            self.inner.message =
+                format!("{}; the call may have been committed, check before repeating it", self.inner.message);
             self.inner.kind = ErrorKind::Uncertain;
             self.inner.transient = false;
         }
@@ -228,13 +221,8 @@ impl fmt::Display for Error {
         if let (Some(model), Some(method)) = (&self.inner.model, &self.inner.method) {
             write!(f, "{model}.{method}")?;
             if !self.inner.ids.is_empty() {
-                let shown: Vec<String> =
-                    self.inner.ids.iter().take(10).map(i64::to_string).collect();
-                let more = if self.inner.ids.len() > 10 {
-                    ", …"
-                } else {
-                    ""
-                };
+                let shown: Vec<String> = self.inner.ids.iter().take(10).map(i64::to_string).collect();
+                let more = if self.inner.ids.len() > 10 { ", …" } else { "" };
                 write!(f, " (ids {}{more})", shown.join(", "))?;
             }
             f.write_str(": ")?;
@@ -255,17 +243,10 @@ fn from_int_code(code: i32, text: &str) -> Error {
     match code {
         2 => {
             let msg = text.trim();
-            let kind = if is_missing_record(msg) {
-                ErrorKind::NotFound
-            } else {
-                ErrorKind::Refused
-            };
+            let kind = if is_missing_record(msg) { ErrorKind::NotFound } else { ErrorKind::Refused };
             Error::new(kind, msg)
         }
-        3 => Error::new(
-            ErrorKind::AccessDenied,
-            non_empty(text.trim(), "Access Denied"),
-        ),
+        3 => Error::new(ErrorKind::AccessDenied, non_empty(text.trim(), "Access Denied")),
         4 => Error::new(ErrorKind::Forbidden, text.trim()),
         _ => from_traceback(text),
     }
@@ -288,10 +269,7 @@ fn from_text_code(code: &str, text: &str) -> Error {
         return e;
     }
     if code.trim() == "AccessDenied" {
-        return Error::new(
-            ErrorKind::AccessDenied,
-            non_empty(text.trim(), "Access Denied"),
-        );
+        return Error::new(ErrorKind::AccessDenied, non_empty(text.trim(), "Access Denied"));
     }
     // Anything else: the code is the exception message and the string is the traceback.
     let mut e = from_traceback(text);
@@ -309,15 +287,7 @@ fn from_text_code(code: &str, text: &str) -> Error {
 fn from_traceback(text: &str) -> Error {
     let (exception, line) = match last_exception_line(text) {
         Some((class, line)) => (Some(class.to_owned()), line.to_owned()),
-        None => (
-            None,
-            text.trim()
-                .lines()
-                .last()
-                .unwrap_or("(no message)")
-                .trim()
-                .to_owned(),
-        ),
+        None => (None, text.trim().lines().last().unwrap_or("(no message)").trim().to_owned()),
     };
     let kind = if is_conflict(text) {
         ErrorKind::Conflict
@@ -337,13 +307,8 @@ pub fn last_exception_line(text: &str) -> Option<(&str, &str)> {
     text.lines().rev().find_map(|line| {
         let (class, _) = line.split_once(':')?;
         let ident = !class.is_empty()
-            && class
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && class
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+            && class.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && class.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
         (ident && class != "Traceback").then(|| (class, line.trim_end()))
     })
 }
@@ -354,9 +319,7 @@ fn is_conflict(text: &str) -> bool {
 }
 
 fn unknown_database(text: &str) -> bool {
-    text.contains("OperationalError")
-        && text.contains("database \"")
-        && text.contains("\" does not exist")
+    text.contains("OperationalError") && text.contains("database \"") && text.contains("\" does not exist")
 }
 
 /// Odoo's `MissingError` text (English, or the language-independent `(Record: model(ids,)` part).
@@ -367,11 +330,7 @@ fn is_missing_record(msg: &str) -> bool {
 }
 
 fn non_empty(s: &str, fallback: &str) -> String {
-    if s.is_empty() {
-        fallback.to_owned()
-    } else {
-        s.to_owned()
-    }
+    if s.is_empty() { fallback.to_owned() } else { s.to_owned() }
 }
 
 #[cfg(test)]
@@ -387,36 +346,16 @@ mod tests {
                 ErrorKind::Server,
                 "psycopg2.errors.NumericValueOutOfRange: value \"4294967296\"",
             ),
-            (
-                "0480-product.product.write-image-as-base64-type",
-                ErrorKind::Refused,
-                "Image is not encoded in base64.",
-            ),
+            ("0480-product.product.write-image-as-base64-type", ErrorKind::Refused, "Image is not encoded in base64."),
             (
                 "0500-sale.order.write-dateTime-iso8601",
                 ErrorKind::Server,
                 "TypeError: object of type 'DateTime' has no len()",
             ),
-            (
-                "0530-fault.missing-model",
-                ErrorKind::Refused,
-                "Object magento.missing.model doesn't exist",
-            ),
-            (
-                "0540-fault.wrong-password",
-                ErrorKind::AccessDenied,
-                "Access Denied",
-            ),
-            (
-                "0550-fault.write-missing-id",
-                ErrorKind::NotFound,
-                "Record does not exist or has been deleted.",
-            ),
-            (
-                "0570-fault.unlink-missing-id",
-                ErrorKind::NotFound,
-                "Record does not exist or has been deleted.",
-            ),
+            ("0530-fault.missing-model", ErrorKind::Refused, "Object magento.missing.model doesn't exist"),
+            ("0540-fault.wrong-password", ErrorKind::AccessDenied, "Access Denied"),
+            ("0550-fault.write-missing-id", ErrorKind::NotFound, "Record does not exist or has been deleted."),
+            ("0570-fault.unlink-missing-id", ErrorKind::NotFound, "Record does not exist or has been deleted."),
             (
                 "0580-fault.invalid-field",
                 ErrorKind::Server,
@@ -437,11 +376,7 @@ mod tests {
                 ErrorKind::Forbidden,
                 "Private methods (such as _compute_amounts) cannot be called remotely.",
             ),
-            (
-                "0620-fault.missing-required-field",
-                ErrorKind::Refused,
-                "The operation cannot be completed:",
-            ),
+            ("0620-fault.missing-required-field", ErrorKind::Refused, "The operation cannot be completed:"),
             (
                 "0630-fault.double-confirm",
                 ErrorKind::Refused,
@@ -452,21 +387,9 @@ mod tests {
                 ErrorKind::Server,
                 "ValueError: Wrong value for res.partner.type: 'shipping'",
             ),
-            (
-                "0650-fault.none-return-action_archive",
-                ErrorKind::Server,
-                NONE_RETURN_MESSAGE,
-            ),
-            (
-                "0680-fault.int-overflow-in-response",
-                ErrorKind::Server,
-                "OverflowError: int exceeds XML-RPC limits",
-            ),
-            (
-                "0690-fault.wrong-uid",
-                ErrorKind::NotFound,
-                "Record does not exist or has been deleted.",
-            ),
+            ("0650-fault.none-return-action_archive", ErrorKind::Server, NONE_RETURN_MESSAGE),
+            ("0680-fault.int-overflow-in-response", ErrorKind::Server, "OverflowError: int exceeds XML-RPC limits"),
+            ("0690-fault.wrong-uid", ErrorKind::NotFound, "Record does not exist or has been deleted."),
             (
                 "0700-fault.authenticate-unknown-db",
                 ErrorKind::UnknownDatabase,
@@ -482,21 +405,9 @@ mod tests {
                 ErrorKind::Server,
                 "xml.parsers.expat.ExpatError: no element found: line 1, column 55",
             ),
-            (
-                "0730-legacy.fault.write-missing-id",
-                ErrorKind::NotFound,
-                "Record does not exist or has been deleted.",
-            ),
-            (
-                "0740-legacy.fault.wrong-password",
-                ErrorKind::AccessDenied,
-                "Access Denied",
-            ),
-            (
-                "0750-legacy.fault.missing-model",
-                ErrorKind::Refused,
-                "Object magento.missing.model doesn't exist",
-            ),
+            ("0730-legacy.fault.write-missing-id", ErrorKind::NotFound, "Record does not exist or has been deleted."),
+            ("0740-legacy.fault.wrong-password", ErrorKind::AccessDenied, "Access Denied"),
+            ("0750-legacy.fault.missing-model", ErrorKind::Refused, "Object magento.missing.model doesn't exist"),
             (
                 "0760-legacy.fault.double-confirm",
                 ErrorKind::Refused,
@@ -507,11 +418,7 @@ mod tests {
                 ErrorKind::Server,
                 "ValueError: Invalid field 'no_such_field' on model 'product.product'",
             ),
-            (
-                "0800-fault.wrong-password-after-5-failures",
-                ErrorKind::AccessDenied,
-                "Access Denied",
-            ),
+            ("0800-fault.wrong-password-after-5-failures", ErrorKind::AccessDenied, "Access Denied"),
         ];
         for (stem, kind, start) in cases {
             let e = Error::from_fault(&recorded_fault(stem));
@@ -542,14 +449,8 @@ mod tests {
     fn psycopg_continuation_lines_are_skipped() {
         let tb = "Traceback (most recent call last):\n  File \"q.py\", line 2\npsycopg2.errors.NumericValueOutOfRange: value \"4294967296\" is out of range for type integer\nLINE 1: ...rtner\".\"id\" = '429496729...\n                                                             ^\n\n";
         let e = Error::from_fault(&Fault::new(1, tb));
-        assert_eq!(
-            e.exception(),
-            Some("psycopg2.errors.NumericValueOutOfRange")
-        );
-        assert!(
-            e.message()
-                .starts_with("psycopg2.errors.NumericValueOutOfRange: value")
-        );
+        assert_eq!(e.exception(), Some("psycopg2.errors.NumericValueOutOfRange"));
+        assert!(e.message().starts_with("psycopg2.errors.NumericValueOutOfRange: value"));
     }
 
     #[test]
@@ -558,63 +459,37 @@ mod tests {
         let e = Error::from_fault(&Fault::new(1, tb));
         assert_eq!(e.kind(), ErrorKind::Conflict);
         assert!(e.is_transient());
-        let dl = Error::from_fault(&Fault::new(
-            1,
-            "Traceback\npsycopg2.errors.DeadlockDetected: deadlock detected\n",
-        ));
+        let dl = Error::from_fault(&Fault::new(1, "Traceback\npsycopg2.errors.DeadlockDetected: deadlock detected\n"));
         assert_eq!(dl.kind(), ErrorKind::Conflict);
     }
 
     #[test]
     fn legacy_text_codes_are_classified() {
-        let e = Error::from_fault(&Fault::with_text_code(
-            "warning -- UserError\n\nObject x doesn't exist",
-            "",
-        ));
-        assert_eq!(
-            (e.kind(), e.message()),
-            (ErrorKind::Refused, "Object x doesn't exist")
-        );
+        let e = Error::from_fault(&Fault::with_text_code("warning -- UserError\n\nObject x doesn't exist", ""));
+        assert_eq!((e.kind(), e.message()), (ErrorKind::Refused, "Object x doesn't exist"));
         let e = Error::from_fault(&Fault::with_text_code("warning -- AccessError\n\nnope", ""));
         assert_eq!(e.kind(), ErrorKind::Forbidden);
         let e = Error::from_fault(&Fault::with_text_code("AccessDenied", "Access Denied"));
         assert_eq!(e.kind(), ErrorKind::AccessDenied);
-        let e = Error::from_fault(&Fault::with_text_code(
-            "warning -- Error!\n\nOpenERP 7 except_orm",
-            "",
-        ));
-        assert_eq!(
-            (e.kind(), e.message()),
-            (ErrorKind::Refused, "OpenERP 7 except_orm")
-        );
+        let e = Error::from_fault(&Fault::with_text_code("warning -- Error!\n\nOpenERP 7 except_orm", ""));
+        assert_eq!((e.kind(), e.message()), (ErrorKind::Refused, "OpenERP 7 except_orm"));
     }
 
     #[test]
     fn display_names_call_and_ids_and_never_runs_long() {
-        let e = Error::new(ErrorKind::NotFound, "gone")
-            .with_call("res.partner", "write")
-            .with_ids(&[1, 2]);
-        assert_eq!(
-            e.to_string(),
-            "res.partner.write (ids 1, 2): record not found: gone"
-        );
+        let e = Error::new(ErrorKind::NotFound, "gone").with_call("res.partner", "write").with_ids(&[1, 2]);
+        assert_eq!(e.to_string(), "res.partner.write (ids 1, 2): record not found: gone");
         let long = Error::new(ErrorKind::Server, "x".repeat(10_000));
         assert!(long.to_string().len() < 500);
     }
 
     #[test]
     fn uncertain_only_for_transient_transport_failures() {
-        let t = Error::from_call(&CallError::Timeout {
-            url: "http://h/xmlrpc/2/object".into(),
-        });
+        let t = Error::from_call(&CallError::Timeout { url: "http://h/xmlrpc/2/object".into() });
         assert_eq!(t.clone().into_uncertain().kind(), ErrorKind::Uncertain);
         let r = Error::new(ErrorKind::Refused, "no");
         assert_eq!(r.into_uncertain().kind(), ErrorKind::Refused);
-        let h404 = Error::from_call(&CallError::Http {
-            status: 404,
-            url: String::new(),
-            snippet: String::new(),
-        });
+        let h404 = Error::from_call(&CallError::Http { status: 404, url: String::new(), snippet: String::new() });
         assert_eq!(h404.into_uncertain().kind(), ErrorKind::Transport);
     }
 }

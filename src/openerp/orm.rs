@@ -31,29 +31,16 @@ pub struct SearchOpts {
 impl SearchOpts {
     /// At most `limit` records, ordered by id.
     pub fn limit(limit: usize) -> Self {
-        SearchOpts {
-            limit: Some(limit),
-            ..SearchOpts::default()
-        }
+        SearchOpts { limit: Some(limit), ..SearchOpts::default() }
     }
 
     fn apply(&self, mut req: Request) -> Request {
-        req = req.kw(
-            "order",
-            Value::String(
-                self.order
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_ORDER.to_owned()),
-            ),
-        );
+        req = req.kw("order", Value::String(self.order.clone().unwrap_or_else(|| DEFAULT_ORDER.to_owned())));
         if let Some(limit) = self.limit {
             req = req.kw("limit", id_value(i64::try_from(limit).unwrap_or(i64::MAX)));
         }
         if self.offset > 0 {
-            req = req.kw(
-                "offset",
-                id_value(i64::try_from(self.offset).unwrap_or(i64::MAX)),
-            );
+            req = req.kw("offset", id_value(i64::try_from(self.offset).unwrap_or(i64::MAX)));
         }
         req
     }
@@ -63,12 +50,7 @@ impl SearchOpts {
 pub type RowDecoder<T> = Arc<dyn Fn(&Map) -> Result<T, Error> + Send + Sync>;
 
 fn fields_value(fields: &[impl AsRef<str>]) -> Value {
-    Value::Array(
-        fields
-            .iter()
-            .map(|f| Value::String(f.as_ref().to_owned()))
-            .collect(),
-    )
+    Value::Array(fields.iter().map(|f| Value::String(f.as_ref().to_owned())).collect())
 }
 
 fn rows(model: &str, method: &str, v: Value) -> Result<Vec<Map>, Error> {
@@ -78,10 +60,7 @@ fn rows(model: &str, method: &str, v: Value) -> Result<Vec<Map>, Error> {
         other => {
             return Err(Error::new(
                 ErrorKind::Decode,
-                format!(
-                    "expected a list of records, got {}",
-                    value::describe(&other)
-                ),
+                format!("expected a list of records, got {}", value::describe(&other)),
             )
             .with_call(model, method));
         }
@@ -90,11 +69,8 @@ fn rows(model: &str, method: &str, v: Value) -> Result<Vec<Map>, Error> {
         .into_iter()
         .map(|item| match item {
             Value::Struct(m) => Ok(m),
-            other => Err(Error::new(
-                ErrorKind::Decode,
-                format!("expected a record, got {}", value::describe(&other)),
-            )
-            .with_call(model, method)),
+            other => Err(Error::new(ErrorKind::Decode, format!("expected a record, got {}", value::describe(&other)))
+                .with_call(model, method)),
         })
         .collect()
 }
@@ -108,74 +84,36 @@ impl OpenErpClient {
         opts: &SearchOpts,
         ctx: &Context,
     ) -> Result<Vec<i64>, Error> {
-        let req = opts.apply(
-            Request::new(model, "search")
-                .arg(domain.to_value())
-                .context(ctx),
-        );
+        let req = opts.apply(Request::new(model, "search").arg(domain.to_value()).context(ctx));
         let v = self.call(req).await?;
         value::to_ids("search", &v).map_err(|e| Error::decode(&e).with_call(model, "search"))
     }
 
     /// Number of records matching `domain`.
-    pub async fn search_count(
-        &self,
-        model: &str,
-        domain: &Domain,
-        ctx: &Context,
-    ) -> Result<i64, Error> {
-        let v = self
-            .call(
-                Request::new(model, "search_count")
-                    .arg(domain.to_value())
-                    .context(ctx),
-            )
-            .await?;
-        value::to_i64("search_count", &v)
-            .map_err(|e| Error::decode(&e).with_call(model, "search_count"))
+    pub async fn search_count(&self, model: &str, domain: &Domain, ctx: &Context) -> Result<i64, Error> {
+        let v = self.call(Request::new(model, "search_count").arg(domain.to_value()).context(ctx)).await?;
+        value::to_i64("search_count", &v).map_err(|e| Error::decode(&e).with_call(model, "search_count"))
     }
 
     /// Reads `fields` of `ids`, in chunks of the page size. Ids that do not exist are silently
     /// left out (Odoo's `read` does not fault on them); use [`OpenErpClient::read_one`] when one
     /// record must exist.
-    pub async fn read(
-        &self,
-        model: &str,
-        ids: &[i64],
-        fields: &[&str],
-        ctx: &Context,
-    ) -> Result<Vec<Map>, Error> {
+    pub async fn read(&self, model: &str, ids: &[i64], fields: &[&str], ctx: &Context) -> Result<Vec<Map>, Error> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(self.page_size()) {
-            let req = Request::new(model, "read")
-                .on_ids(chunk)
-                .kw("fields", fields_value(fields))
-                .context(ctx);
+            let req = Request::new(model, "read").on_ids(chunk).kw("fields", fields_value(fields)).context(ctx);
             out.extend(rows(model, "read", self.call(req).await?)?);
         }
         Ok(out)
     }
 
     /// Reads one record; [`ErrorKind::NotFound`] when it does not exist (or is not visible).
-    pub async fn read_one(
-        &self,
-        model: &str,
-        id: i64,
-        fields: &[&str],
-        ctx: &Context,
-    ) -> Result<Map, Error> {
-        self.read(model, &[id], fields, ctx)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorKind::NotFound,
-                    format!("{model} record {id} does not exist"),
-                )
+    pub async fn read_one(&self, model: &str, id: i64, fields: &[&str], ctx: &Context) -> Result<Map, Error> {
+        self.read(model, &[id], fields, ctx).await?.into_iter().next().ok_or_else(|| {
+            Error::new(ErrorKind::NotFound, format!("{model} record {id} does not exist"))
                 .with_call(model, "read")
                 .with_ids(&[id])
-            })
+        })
     }
 
     /// One `search_read` call (give a `limit`, or use [`OpenErpClient::pages`] for big sets).
@@ -187,10 +125,8 @@ impl OpenErpClient {
         opts: &SearchOpts,
         ctx: &Context,
     ) -> Result<Vec<Map>, Error> {
-        let req = Request::new(model, "search_read")
-            .arg(domain.to_value())
-            .kw("fields", fields_value(fields))
-            .context(ctx);
+        let req =
+            Request::new(model, "search_read").arg(domain.to_value()).kw("fields", fields_value(fields)).context(ctx);
         rows(model, "search_read", self.call(opts.apply(req)).await?)
     }
 
@@ -207,20 +143,8 @@ impl OpenErpClient {
     }
 
     /// Walks the records matching `domain` page by page.
-    pub fn pages(
-        &self,
-        model: &str,
-        domain: &Domain,
-        fields: &[&str],
-        ctx: &Context,
-    ) -> Pages<Map> {
-        self.pages_as(
-            model,
-            domain,
-            fields,
-            ctx,
-            Arc::new(|m: &Map| Ok(m.clone())),
-        )
+    pub fn pages(&self, model: &str, domain: &Domain, fields: &[&str], ctx: &Context) -> Pages<Map> {
+        self.pages_as(model, domain, fields, ctx, Arc::new(|m: &Map| Ok(m.clone())))
     }
 
     /// Walks the records matching `domain` page by page, decoding each row with `decode`.
@@ -249,69 +173,37 @@ impl OpenErpClient {
     /// Creates one record; returns its id. Not repeated after a transport failure: that is an
     /// [`ErrorKind::Uncertain`] error (the record may exist).
     pub async fn create(&self, model: &str, vals: Map, ctx: &Context) -> Result<i64, Error> {
-        let v = self
-            .call(
-                Request::new(model, "create")
-                    .arg(Value::Struct(vals))
-                    .context(ctx)
-                    .idempotent(false),
-            )
-            .await?;
+        let v =
+            self.call(Request::new(model, "create").arg(Value::Struct(vals)).context(ctx).idempotent(false)).await?;
         value::to_i64("create", &v).map_err(|e| Error::decode(&e).with_call(model, "create"))
     }
 
     /// Creates several records in one call (`create` with a list); returns their ids in order.
     /// All or nothing: Odoo runs the call in one transaction.
-    pub async fn create_many(
-        &self,
-        model: &str,
-        vals: Vec<Map>,
-        ctx: &Context,
-    ) -> Result<Vec<i64>, Error> {
+    pub async fn create_many(&self, model: &str, vals: Vec<Map>, ctx: &Context) -> Result<Vec<i64>, Error> {
         if vals.is_empty() {
             return Ok(Vec::new());
         }
         let n = vals.len();
         let list = Value::Array(vals.into_iter().map(Value::Struct).collect());
-        let v = self
-            .call(
-                Request::new(model, "create")
-                    .arg(list)
-                    .context(ctx)
-                    .idempotent(false),
-            )
-            .await?;
-        let ids = value::to_ids("create", &v)
-            .map_err(|e| Error::decode(&e).with_call(model, "create"))?;
+        let v = self.call(Request::new(model, "create").arg(list).context(ctx).idempotent(false)).await?;
+        let ids = value::to_ids("create", &v).map_err(|e| Error::decode(&e).with_call(model, "create"))?;
         if ids.len() != n {
-            return Err(Error::new(
-                ErrorKind::Decode,
-                format!("created {} records for {n} values", ids.len()),
-            )
-            .with_call(model, "create")
-            .with_ids(&ids));
+            return Err(Error::new(ErrorKind::Decode, format!("created {} records for {n} values", ids.len()))
+                .with_call(model, "create")
+                .with_ids(&ids));
         }
         Ok(ids)
     }
 
     /// Writes `vals` on `ids`. Repeated after a transport failure unless `vals` holds x2many
     /// commands that create or delete records.
-    pub async fn write(
-        &self,
-        model: &str,
-        ids: &[i64],
-        vals: Map,
-        ctx: &Context,
-    ) -> Result<(), Error> {
+    pub async fn write(&self, model: &str, ids: &[i64], vals: Map, ctx: &Context) -> Result<(), Error> {
         if ids.is_empty() {
             return Ok(());
         }
         let idempotent = !has_non_idempotent_command(&vals);
-        let req = Request::new(model, "write")
-            .on_ids(ids)
-            .arg(Value::Struct(vals))
-            .context(ctx)
-            .idempotent(idempotent);
+        let req = Request::new(model, "write").on_ids(ids).arg(Value::Struct(vals)).context(ctx).idempotent(idempotent);
         self.call(req).await.map(|_| ())
     }
 
@@ -321,24 +213,12 @@ impl OpenErpClient {
         if ids.is_empty() {
             return Ok(());
         }
-        let req = |ids: &[i64]| {
-            Request::new(model, "unlink")
-                .on_ids(ids)
-                .context(ctx)
-                .idempotent(false)
-        };
+        let req = |ids: &[i64]| Request::new(model, "unlink").on_ids(ids).context(ctx).idempotent(false);
         match self.call(req(ids)).await {
             Ok(_) => Ok(()),
             Err(e) if e.kind() == ErrorKind::Uncertain => {
                 let all = ctx.clone().with_active_test(false);
-                let left = self
-                    .search(
-                        model,
-                        &Domain::new().in_ids("id", ids),
-                        &SearchOpts::default(),
-                        &all,
-                    )
-                    .await?;
+                let left = self.search(model, &Domain::new().in_ids("id", ids), &SearchOpts::default(), &all).await?;
                 if left.is_empty() {
                     return Ok(());
                 }
@@ -387,19 +267,13 @@ impl<T> Pages<T> {
             return Ok(None);
         }
         let domain = match self.last_id {
-            Some(last) => Domain::and(
-                self.domain.clone(),
-                Domain::new().term("id", ">", id_value(last)),
-            ),
+            Some(last) => Domain::and(self.domain.clone(), Domain::new().term("id", ">", id_value(last))),
             None => self.domain.clone(),
         };
         let fields: Vec<&str> = self.fields.iter().map(String::as_str).collect();
         let opts = SearchOpts::limit(self.page_size);
         self.requests += 1;
-        let rows = self
-            .client
-            .search_read(&self.model, &domain, &fields, &opts, &self.context)
-            .await?;
+        let rows = self.client.search_read(&self.model, &domain, &fields, &opts, &self.context).await?;
         if rows.len() < self.page_size {
             self.done = true;
         }
@@ -413,17 +287,11 @@ impl<T> Pages<T> {
                 .i64("id")
                 .map_err(|e| Error::decode(&e).with_call(&self.model, "search_read"))?;
             max_id = max_id.max(id);
-            out.push(
-                (self.decode)(row)
-                    .map_err(|e| e.with_call(&self.model, "search_read").with_ids(&[id]))?,
-            );
+            out.push((self.decode)(row).map_err(|e| e.with_call(&self.model, "search_read").with_ids(&[id]))?);
         }
         if self.last_id.is_some_and(|last| max_id <= last) {
-            return Err(Error::new(
-                ErrorKind::Decode,
-                format!("paging did not advance past id {max_id}"),
-            )
-            .with_call(&self.model, "search_read"));
+            return Err(Error::new(ErrorKind::Decode, format!("paging did not advance past id {max_id}"))
+                .with_call(&self.model, "search_read"));
         }
         self.last_id = Some(max_id);
         Ok(Some(out))

@@ -55,15 +55,13 @@ impl ServerVersion {
         if let Some(first) = info.first() {
             let (major, saas) = match first {
                 Value::String(s) => (
-                    parse_major(s).ok_or_else(|| {
-                        DecodeError::new("server_version_info[0]", "a major version", first)
-                    })?,
+                    parse_major(s)
+                        .ok_or_else(|| DecodeError::new("server_version_info[0]", "a major version", first))?,
                     s.contains("saas"),
                 ),
                 other => (
-                    u32::try_from(value::to_i64("server_version_info[0]", other)?).map_err(
-                        |_| DecodeError::new("server_version_info[0]", "a major version", other),
-                    )?,
+                    u32::try_from(value::to_i64("server_version_info[0]", other)?)
+                        .map_err(|_| DecodeError::new("server_version_info[0]", "a major version", other))?,
                     false,
                 ),
             };
@@ -83,12 +81,9 @@ impl ServerVersion {
                 release_level,
             });
         }
-        let text = rec
-            .opt_string("server_serie")?
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| server_version.clone());
-        let (major, minor) = parse_major_minor(&text)
-            .ok_or_else(|| DecodeError::new("server_version", "a version such as 17.0", v))?;
+        let text = rec.opt_string("server_serie")?.filter(|s| !s.is_empty()).unwrap_or_else(|| server_version.clone());
+        let (major, minor) =
+            parse_major_minor(&text).ok_or_else(|| DecodeError::new("server_version", "a version such as 17.0", v))?;
         Ok(ServerVersion {
             saas: text.contains("saas") || (minor > 0 && major >= 10),
             server_version,
@@ -100,20 +95,12 @@ impl ServerVersion {
 
     /// `17.0`, or `saas~17.2`.
     pub fn label(&self) -> String {
-        if self.saas {
-            format!("saas~{}.{}", self.major, self.minor)
-        } else {
-            format!("{}.{}", self.major, self.minor)
-        }
+        if self.saas { format!("saas~{}.{}", self.major, self.minor) } else { format!("{}.{}", self.major, self.minor) }
     }
 }
 
 fn parse_major(s: &str) -> Option<u32> {
-    let digits: String = s
-        .trim_start_matches("saas~")
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let digits: String = s.trim_start_matches("saas~").chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
 }
 
@@ -254,11 +241,7 @@ impl Profile {
         }
         Ok(Profile {
             major,
-            support: if major == 17 {
-                Support::Verified
-            } else {
-                Support::Documented
-            },
+            support: if major == 17 { Support::Verified } else { Support::Documented },
             product_type: match major {
                 13 | 14 => ProductTypeScheme::Type,
                 15..=17 => ProductTypeScheme::DetailedType,
@@ -267,11 +250,7 @@ impl Profile {
             image_field: "image_1920",
             barcode_field: "barcode",
             sale_line_tax_field: if major >= 19 { "tax_ids" } else { "tax_id" },
-            sale_line_uom_field: if major >= 19 {
-                "product_uom_id"
-            } else {
-                "product_uom"
-            },
+            sale_line_uom_field: if major >= 19 { "product_uom_id" } else { "product_uom" },
             invoice_model: "account.move",
             invoice_type_field: if major == 13 { "type" } else { "move_type" },
             invoice_posted_state: "posted",
@@ -283,11 +262,7 @@ impl Profile {
             customer_rank_field: "customer_rank",
             has_free_qty: true,
             sale_state_done: major <= 16,
-            move_quantity_field: if major >= 17 {
-                "quantity"
-            } else {
-                "quantity_done"
-            },
+            move_quantity_field: if major >= 17 { "quantity" } else { "quantity_done" },
             partner_private_type: major <= 16,
             uom_model: "uom.uom",
             payment_term_field: "payment_term_id",
@@ -324,10 +299,7 @@ impl Profile {
     }
 
     /// Values that set a product's kind on `create`/`write`.
-    pub fn product_kind_vals(
-        &self,
-        kind: &ProductKind,
-    ) -> Result<Vec<(&'static str, Value)>, Error> {
+    pub fn product_kind_vals(&self, kind: &ProductKind) -> Result<Vec<(&'static str, Value)>, Error> {
         let s = |t: &str| Value::String(t.to_owned());
         let legacy = match kind {
             ProductKind::Storable => "product",
@@ -337,11 +309,7 @@ impl Profile {
         };
         match self.product_type {
             ProductTypeScheme::Type | ProductTypeScheme::DetailedType if !legacy.is_empty() => {
-                let field = if self.product_type == ProductTypeScheme::Type {
-                    "type"
-                } else {
-                    "detailed_type"
-                };
+                let field = if self.product_type == ProductTypeScheme::Type { "type" } else { "detailed_type" };
                 Ok(vec![(field, s(legacy))])
             }
             ProductTypeScheme::TypeAndIsStorable => Ok(match kind {
@@ -357,21 +325,14 @@ impl Profile {
             }),
             _ => Err(Error::new(
                 ErrorKind::Unsupported,
-                format!(
-                    "product kind {kind:?} does not exist in OpenERP {}.0",
-                    self.major
-                ),
+                format!("product kind {kind:?} does not exist in OpenERP {}.0", self.major),
             )),
         }
     }
 
     /// Sale order states that mean "confirmed" (`sale`, plus `done` before 17).
     pub fn confirmed_sale_states(&self) -> &'static [&'static str] {
-        if self.sale_state_done {
-            &["sale", "done"]
-        } else {
-            &["sale"]
-        }
+        if self.sale_state_done { &["sale", "done"] } else { &["sale"] }
     }
 
     /// Partner `type` values this version accepts.
@@ -400,11 +361,7 @@ mod tests {
     use crate::rpc::value::{array, int, string, structure};
 
     fn version(info: Value) -> Value {
-        structure([
-            ("server_version", string("x")),
-            ("server_version_info", info),
-            ("protocol_version", int(1)),
-        ])
+        structure([("server_version", string("x")), ("server_version_info", info), ("protocol_version", int(1))])
     }
 
     #[test]
@@ -426,157 +383,72 @@ mod tests {
 
     #[test]
     fn synthetic_16_18_19() {
-        let v16 = ServerVersion::from_value(&version(array([
-            int(16),
-            int(0),
-            int(0),
-            string("final"),
-            int(0),
-            string(""),
-        ])))
-        .unwrap();
+        let v16 =
+            ServerVersion::from_value(&version(array([int(16), int(0), int(0), string("final"), int(0), string("")])))
+                .unwrap();
         let p16 = Profile::for_version(&v16).unwrap();
         assert_eq!((p16.major, p16.support), (16, Support::Documented));
         assert_eq!(p16.move_quantity_field, "quantity_done");
         assert_eq!(p16.confirmed_sale_states(), &["sale", "done"]);
         assert!(p16.partner_types().contains(&"private"));
 
-        let v18 = ServerVersion::from_value(&version(array([
-            int(18),
-            int(0),
-            int(0),
-            string("final"),
-            int(0),
-            string(""),
-        ])))
-        .unwrap();
+        let v18 =
+            ServerVersion::from_value(&version(array([int(18), int(0), int(0), string("final"), int(0), string("")])))
+                .unwrap();
         let p18 = Profile::for_version(&v18).unwrap();
         assert_eq!(p18.product_type, ProductTypeScheme::TypeAndIsStorable);
         assert_eq!(p18.product_type_fields(), &["type", "is_storable"]);
         assert_eq!(p18.sale_line_tax_field, "tax_id");
 
-        let v19 = ServerVersion::from_value(&version(array([
-            int(19),
-            int(0),
-            int(0),
-            string("final"),
-            int(0),
-            string(""),
-        ])))
-        .unwrap();
+        let v19 =
+            ServerVersion::from_value(&version(array([int(19), int(0), int(0), string("final"), int(0), string("")])))
+                .unwrap();
         let p19 = Profile::for_version(&v19).unwrap();
-        assert_eq!(
-            (p19.sale_line_tax_field, p19.sale_line_uom_field),
-            ("tax_ids", "product_uom_id")
-        );
+        assert_eq!((p19.sale_line_tax_field, p19.sale_line_uom_field), ("tax_ids", "product_uom_id"));
         assert!(p19.price_include_computed);
     }
 
     #[test]
     fn old_new_and_saas_versions_are_refused_clearly() {
-        let v7 = ServerVersion::from_value(&version(array([
-            int(7),
-            int(0),
-            int(0),
-            string("final"),
-            int(0),
-        ])))
-        .unwrap();
+        let v7 = ServerVersion::from_value(&version(array([int(7), int(0), int(0), string("final"), int(0)]))).unwrap();
         let e = Profile::for_version(&v7).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unsupported);
-        assert!(
-            e.message().starts_with("unsupported OpenERP version 7.0"),
-            "{}",
-            e.message()
-        );
-        let v20 = ServerVersion::from_value(&version(array([
-            int(20),
-            int(0),
-            int(0),
-            string("alpha"),
-            int(1),
-        ])))
-        .unwrap();
-        assert!(
-            Profile::for_version(&v20)
-                .unwrap_err()
-                .message()
-                .contains("newer")
-        );
-        let saas = ServerVersion::from_value(&version(array([
-            string("saas~17"),
-            int(2),
-            int(0),
-            string("final"),
-            int(0),
-        ])))
-        .unwrap();
+        assert!(e.message().starts_with("unsupported OpenERP version 7.0"), "{}", e.message());
+        let v20 =
+            ServerVersion::from_value(&version(array([int(20), int(0), int(0), string("alpha"), int(1)]))).unwrap();
+        assert!(Profile::for_version(&v20).unwrap_err().message().contains("newer"));
+        let saas =
+            ServerVersion::from_value(&version(array([string("saas~17"), int(2), int(0), string("final"), int(0)])))
+                .unwrap();
         assert_eq!(saas.label(), "saas~17.2");
-        assert!(
-            Profile::for_version(&saas)
-                .unwrap_err()
-                .message()
-                .contains("SaaS")
-        );
-        let text_only = structure([
-            ("server_version", string("12.0")),
-            ("server_serie", string("12.0")),
-        ]);
+        assert!(Profile::for_version(&saas).unwrap_err().message().contains("SaaS"));
+        let text_only = structure([("server_version", string("12.0")), ("server_serie", string("12.0"))]);
         let v12 = ServerVersion::from_value(&text_only).unwrap();
         assert_eq!((v12.major, v12.minor), (12, 0));
         assert!(Profile::for_version(&v12).is_err());
-        assert!(
-            ServerVersion::from_value(&structure([("server_version", string("banana"))])).is_err()
-        );
+        assert!(ServerVersion::from_value(&structure([("server_version", string("banana"))])).is_err());
     }
 
     #[test]
     fn product_kind_reads_and_writes_per_scheme() {
         let p17 = Profile::odoo(17).unwrap();
         let m = structure([("detailed_type", string("product"))]);
-        assert_eq!(
-            p17.decode_product_kind(&Record::from_value(&m, "p").unwrap())
-                .unwrap(),
-            ProductKind::Storable
-        );
-        assert_eq!(
-            p17.product_kind_vals(&ProductKind::Service).unwrap(),
-            vec![("detailed_type", string("service"))]
-        );
+        assert_eq!(p17.decode_product_kind(&Record::from_value(&m, "p").unwrap()).unwrap(), ProductKind::Storable);
+        assert_eq!(p17.product_kind_vals(&ProductKind::Service).unwrap(), vec![("detailed_type", string("service"))]);
         assert!(p17.product_kind_vals(&ProductKind::Combo).is_err());
 
         let p18 = Profile::odoo(18).unwrap();
-        let m = structure([
-            ("type", string("consu")),
-            ("is_storable", Value::Boolean(true)),
-        ]);
-        assert_eq!(
-            p18.decode_product_kind(&Record::from_value(&m, "p").unwrap())
-                .unwrap(),
-            ProductKind::Storable
-        );
-        let m = structure([
-            ("type", string("consu")),
-            ("is_storable", Value::Boolean(false)),
-        ]);
-        assert_eq!(
-            p18.decode_product_kind(&Record::from_value(&m, "p").unwrap())
-                .unwrap(),
-            ProductKind::Consumable
-        );
+        let m = structure([("type", string("consu")), ("is_storable", Value::Boolean(true))]);
+        assert_eq!(p18.decode_product_kind(&Record::from_value(&m, "p").unwrap()).unwrap(), ProductKind::Storable);
+        let m = structure([("type", string("consu")), ("is_storable", Value::Boolean(false))]);
+        assert_eq!(p18.decode_product_kind(&Record::from_value(&m, "p").unwrap()).unwrap(), ProductKind::Consumable);
         assert_eq!(
             p18.product_kind_vals(&ProductKind::Storable).unwrap(),
-            vec![
-                ("type", string("consu")),
-                ("is_storable", Value::Boolean(true))
-            ]
+            vec![("type", string("consu")), ("is_storable", Value::Boolean(true))]
         );
 
         let p14 = Profile::odoo(14).unwrap();
-        assert_eq!(
-            p14.product_kind_vals(&ProductKind::Storable).unwrap(),
-            vec![("type", string("product"))]
-        );
+        assert_eq!(p14.product_kind_vals(&ProductKind::Storable).unwrap(), vec![("type", string("product"))]);
         assert_eq!(Profile::odoo(13).unwrap().invoice_type_field, "type");
     }
 }

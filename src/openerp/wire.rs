@@ -61,36 +61,23 @@ pub fn binary_value(bytes: &[u8]) -> Value {
 /// strings, turns `<i8>` that fit into `<int>`, and refuses nil, `dateTime.iso8601`, `<base64>`,
 /// integers beyond 32 bits and non-finite doubles. `path` names the value in the error.
 pub fn check_outgoing(v: &mut Value, path: &str) -> Result<(), Error> {
-    let refuse = |what: String| {
-        Err(Error::new(
-            ErrorKind::InvalidInput,
-            format!("`{path}`: {what}"),
-        ))
-    };
+    let refuse = |what: String| Err(Error::new(ErrorKind::InvalidInput, format!("`{path}`: {what}")));
     match v {
-        Value::Nil => {
-            refuse("nil cannot be sent to OpenERP (send False for an empty value)".into())
+        Value::Nil => refuse("nil cannot be sent to OpenERP (send False for an empty value)".into()),
+        Value::DateTime(_) => {
+            refuse("dateTime.iso8601 faults on OpenERP; send a 'YYYY-MM-DD HH:MM:SS' UTC string".into())
         }
-        Value::DateTime(_) => refuse(
-            "dateTime.iso8601 faults on OpenERP; send a 'YYYY-MM-DD HH:MM:SS' UTC string".into(),
-        ),
-        Value::Base64(_) => refuse(
-            "<base64> is refused by OpenERP binary fields; send base64 text as a string".into(),
-        ),
+        Value::Base64(_) => refuse("<base64> is refused by OpenERP binary fields; send base64 text as a string".into()),
         Value::Long(i) => match i32::try_from(*i) {
             Ok(small) => {
                 *v = Value::Integer(small);
                 Ok(())
             }
-            Err(_) => refuse(format!(
-                "integer {i} does not fit in 32 bits (OpenERP ids and integers are int4)"
-            )),
+            Err(_) => refuse(format!("integer {i} does not fit in 32 bits (OpenERP ids and integers are int4)")),
         },
         Value::Double(d) if !d.is_finite() => refuse("not a finite number".into()),
         Value::String(s) => {
-            if s.chars()
-                .any(|c| c < ' ' && c != '\t' && c != '\n' && c != '\r')
-            {
+            if s.chars().any(|c| c < ' ' && c != '\t' && c != '\n' && c != '\r') {
                 value::strip_control_chars(v);
             }
             Ok(())
@@ -141,8 +128,7 @@ impl Domain {
 
     /// Adds the leaf `[field, op, value]` (ANDed with what is there).
     pub fn term(mut self, field: &str, op: &str, value: Value) -> Self {
-        self.items
-            .push(DomainItem::Leaf(field.to_owned(), op.to_owned(), value));
+        self.items.push(DomainItem::Leaf(field.to_owned(), op.to_owned(), value));
         self
     }
 
@@ -228,11 +214,9 @@ impl Domain {
             self.items
                 .iter()
                 .map(|i| match i {
-                    DomainItem::Leaf(f, o, v) => Value::Array(vec![
-                        Value::String(f.clone()),
-                        Value::String(o.clone()),
-                        v.clone(),
-                    ]),
+                    DomainItem::Leaf(f, o, v) => {
+                        Value::Array(vec![Value::String(f.clone()), Value::String(o.clone()), v.clone()])
+                    }
                     DomainItem::And => Value::String("&".into()),
                     DomainItem::Or => Value::String("|".into()),
                     DomainItem::Not => Value::String("!".into()),
@@ -350,10 +334,7 @@ impl Context {
             m.insert("pricelist".into(), id_value(p));
         }
         if !self.allowed_company_ids.is_empty() {
-            m.insert(
-                "allowed_company_ids".into(),
-                ids_value(&self.allowed_company_ids),
-            );
+            m.insert("allowed_company_ids".into(), ids_value(&self.allowed_company_ids));
         }
         m
     }
@@ -386,14 +367,10 @@ impl Command {
     pub fn to_value(&self) -> Value {
         let zero = || Value::Integer(0);
         match self {
-            Command::Create(vals) => {
-                Value::Array(vec![Value::Integer(0), zero(), Value::Struct(vals.clone())])
+            Command::Create(vals) => Value::Array(vec![Value::Integer(0), zero(), Value::Struct(vals.clone())]),
+            Command::Update(id, vals) => {
+                Value::Array(vec![Value::Integer(1), id_value(*id), Value::Struct(vals.clone())])
             }
-            Command::Update(id, vals) => Value::Array(vec![
-                Value::Integer(1),
-                id_value(*id),
-                Value::Struct(vals.clone()),
-            ]),
             Command::Delete(id) => Value::Array(vec![Value::Integer(2), id_value(*id), zero()]),
             Command::Unlink(id) => Value::Array(vec![Value::Integer(3), id_value(*id), zero()]),
             Command::Link(id) => Value::Array(vec![Value::Integer(4), id_value(*id), zero()]),
@@ -449,10 +426,7 @@ mod tests {
         let d = Domain::new().eq("a", int(1)).eq("b", int(2));
         assert_eq!(d.normalized().items().len(), 3);
         assert_eq!(d.normalized().items()[0], DomainItem::And);
-        let either = Domain::or(
-            Domain::new().eq("a", int(1)),
-            Domain::new().eq("b", int(2)).eq("c", int(3)),
-        );
+        let either = Domain::or(Domain::new().eq("a", int(1)), Domain::new().eq("b", int(2)).eq("c", int(3)));
         let v = either.to_value();
         let Value::Array(items) = v else { panic!() };
         assert_eq!(items[0], string("|"));
@@ -463,49 +437,29 @@ mod tests {
 
     #[test]
     fn ilike_exact_escapes_wildcards() {
-        assert_eq!(
-            escape_like("john_doe%x\\y@example.com"),
-            "john\\_doe\\%x\\\\y@example.com"
-        );
+        assert_eq!(escape_like("john_doe%x\\y@example.com"), "john\\_doe\\%x\\\\y@example.com");
         let d = Domain::new().ilike_exact("email", "a_b@x.com");
         assert_eq!(
             d.to_value(),
-            Value::Array(vec![Value::Array(vec![
-                string("email"),
-                string("=ilike"),
-                string("a\\_b@x.com")
-            ])])
+            Value::Array(vec![Value::Array(vec![string("email"), string("=ilike"), string("a\\_b@x.com")])])
         );
     }
 
     #[test]
     fn commands_are_integer_tuples() {
-        assert_eq!(
-            Command::Set(vec![1]).to_value(),
-            Value::Array(vec![int(6), int(0), Value::Array(vec![int(1)])])
-        );
-        assert_eq!(
-            Command::Clear.to_value(),
-            Value::Array(vec![int(5), int(0), int(0)])
-        );
+        assert_eq!(Command::Set(vec![1]).to_value(), Value::Array(vec![int(6), int(0), Value::Array(vec![int(1)])]));
+        assert_eq!(Command::Clear.to_value(), Value::Array(vec![int(5), int(0), int(0)]));
         let mut vals = Map::new();
         vals.insert("tax_id".into(), Command::list(&[Command::Set(vec![1])]));
         assert!(!has_non_idempotent_command(&vals));
-        vals.insert(
-            "order_line".into(),
-            Command::list(&[Command::Create(Map::new())]),
-        );
+        vals.insert("order_line".into(), Command::list(&[Command::Create(Map::new())]));
         assert!(has_non_idempotent_command(&vals));
     }
 
     #[test]
     fn context_always_sends_utc_and_only_set_keys() {
-        let c = Context::default()
-            .with_warehouse(Some(2))
-            .with_active_test(false);
-        let Value::Struct(m) = c.to_value() else {
-            panic!()
-        };
+        let c = Context::default().with_warehouse(Some(2)).with_active_test(false);
+        let Value::Struct(m) = c.to_value() else { panic!() };
         assert_eq!(m.get("tz"), Some(&string("UTC")));
         assert_eq!(m.get("lang"), Some(&string("en_US")));
         assert_eq!(m.get("warehouse"), Some(&int(2)));

@@ -124,14 +124,20 @@ impl FaultStyle {
                     Fault::new(631, "Failed to parse request")
                 }
                 ProtocolError::Rejected(Rejection::TooLarge { .. }) => Fault::new(630, "Unable to read request"),
-                ProtocolError::Rejected(Rejection::Malformed) | ProtocolError::Malformed | ProtocolError::NoMethodName => {
+                ProtocolError::Rejected(Rejection::Malformed)
+                | ProtocolError::Malformed
+                | ProtocolError::NoMethodName => {
                     Fault::new(632, "Invalid request, no method passed; request must contain a 'methodName' tag")
                 }
                 ProtocolError::UnknownMethod(m) => {
                     Fault::new(620, format!("Method \"{}\" does not exist", value::truncate(m, 80)))
                 }
-                ProtocolError::Timeout(_) | ProtocolError::Internal => Fault::new(1, "Internal Error. Please see log for details."),
-                ProtocolError::BadMulticall(m) => Fault::new(623, format!("Calling parameters do not match signature: {m}")),
+                ProtocolError::Timeout(_) | ProtocolError::Internal => {
+                    Fault::new(1, "Internal Error. Please see log for details.")
+                }
+                ProtocolError::BadMulticall(m) => {
+                    Fault::new(623, format!("Calling parameters do not match signature: {m}"))
+                }
             },
             FaultStyle::Python => {
                 let last = match e {
@@ -146,7 +152,10 @@ impl FaultStyle {
                     ProtocolError::Internal => "Exception: internal error".to_owned(),
                     ProtocolError::BadMulticall(m) => format!("TypeError: {m}"),
                 };
-                Fault::new(1, format!("Traceback (most recent call last):\n  File \"<sandbox>\", line 1, in dispatch\n{last}\n"))
+                Fault::new(
+                    1,
+                    format!("Traceback (most recent call last):\n  File \"<sandbox>\", line 1, in dispatch\n{last}\n"),
+                )
             }
         }
     }
@@ -250,7 +259,13 @@ impl<S: Send + Sync + 'static> Registry<S> {
         result
     }
 
-    fn dispatch_inner(self: &Arc<Self>, state: Arc<S>, call: Call, timeout: Duration, depth: u8) -> BoxFuture<MethodResult> {
+    fn dispatch_inner(
+        self: &Arc<Self>,
+        state: Arc<S>,
+        call: Call,
+        timeout: Duration,
+        depth: u8,
+    ) -> BoxFuture<MethodResult> {
         let this = Arc::clone(self);
         Box::pin(async move {
             if this.system_methods {
@@ -260,7 +275,9 @@ impl<S: Send + Sync + 'static> Registry<S> {
                     "system.methodSignature" => return Ok(value::string("undef")),
                     "system.multicall" => {
                         if depth > 0 {
-                            return Err(this.style.fault(&ProtocolError::BadMulticall("nested system.multicall".into())));
+                            return Err(this
+                                .style
+                                .fault(&ProtocolError::BadMulticall("nested system.multicall".into())));
                         }
                         return this.multicall(state, call, timeout).await;
                     }
@@ -391,13 +408,16 @@ impl<S: Send + Sync + 'static> Endpoint<S> {
     async fn process(&self, meta: RequestMeta, body: &[u8]) -> MethodResult {
         let style = self.registry.style;
         if body.len() > self.limits.max_body_bytes {
-            return Err(style.fault(&ProtocolError::Rejected(Rejection::TooLarge { limit: self.limits.max_body_bytes })));
+            return Err(
+                style.fault(&ProtocolError::Rejected(Rejection::TooLarge { limit: self.limits.max_body_bytes }))
+            );
         }
         let text = guard::check(body, self.limits.max_depth).map_err(|r| style.fault(&ProtocolError::Rejected(r)))?;
         let call = match MethodCall::from_xml(text) {
             Ok(c) => c,
             Err(_) => {
-                let e = if text.contains("<methodName>") { ProtocolError::Malformed } else { ProtocolError::NoMethodName };
+                let e =
+                    if text.contains("<methodName>") { ProtocolError::Malformed } else { ProtocolError::NoMethodName };
                 return Err(style.fault(&e));
             }
         };
@@ -416,20 +436,26 @@ impl<S: Send + Sync + 'static> Endpoint<S> {
         let style = endpoint.registry.style;
         if method != Method::POST {
             return match style {
-                FaultStyle::Zend => xml_response(style, render(style, Err(style.fault(&ProtocolError::Rejected(Rejection::Empty))))),
-                _ => (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")], "XML-RPC endpoint: use POST\n").into_response(),
+                FaultStyle::Zend => {
+                    xml_response(style, render(style, Err(style.fault(&ProtocolError::Rejected(Rejection::Empty)))))
+                }
+                _ => (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")], "XML-RPC endpoint: use POST\n")
+                    .into_response(),
             };
         }
-        if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok())
+        if let Some(len) =
+            headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok())
             && len > endpoint.limits.max_body_bytes
         {
-            let fault = style.fault(&ProtocolError::Rejected(Rejection::TooLarge { limit: endpoint.limits.max_body_bytes }));
+            let fault =
+                style.fault(&ProtocolError::Rejected(Rejection::TooLarge { limit: endpoint.limits.max_body_bytes }));
             return xml_response(style, render(style, Err(fault)));
         }
         let bytes: Bytes = match axum::body::to_bytes(body, endpoint.limits.max_body_bytes).await {
             Ok(b) => b,
             Err(_) => {
-                let fault = style.fault(&ProtocolError::Rejected(Rejection::TooLarge { limit: endpoint.limits.max_body_bytes }));
+                let fault = style
+                    .fault(&ProtocolError::Rejected(Rejection::TooLarge { limit: endpoint.limits.max_body_bytes }));
                 return xml_response(style, render(style, Err(fault)));
             }
         };
@@ -493,13 +519,17 @@ mod tests {
 
     fn endpoint(style: FaultStyle) -> Arc<Endpoint<St>> {
         let mut r = Registry::new(style);
-        r.method("echo", "Returns its parameters.", echo).method("boom", "Panics.", boom).method("slow", "Sleeps.", slow);
+        r.method("echo", "Returns its parameters.", echo)
+            .method("boom", "Panics.", boom)
+            .method("slow", "Sleeps.", slow);
         let limits = Limits { max_body_bytes: 2048, max_depth: 32, timeout: Duration::from_millis(200) };
         Endpoint::new(r, Arc::new(St), limits)
     }
 
     fn call_xml(name: &str, params: &str) -> String {
-        format!("<?xml version='1.0'?><methodCall><methodName>{name}</methodName><params>{params}</params></methodCall>")
+        format!(
+            "<?xml version='1.0'?><methodCall><methodName>{name}</methodName><params>{params}</params></methodCall>"
+        )
     }
 
     fn fault_code(xml: &str) -> i32 {
@@ -515,7 +545,9 @@ mod tests {
     #[tokio::test]
     async fn echo_round_trips_with_declaration() {
         let ep = endpoint(FaultStyle::Connector);
-        let out = ep.handle(RequestMeta::default(), call_xml("echo", "<param><value><int>7</int></value></param>").as_bytes()).await;
+        let out = ep
+            .handle(RequestMeta::default(), call_xml("echo", "<param><value><int>7</int></value></param>").as_bytes())
+            .await;
         assert!(out.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<methodResponse>"));
         let resp = MethodResponse::from_xml(out.trim_start_matches(FaultStyle::Connector.declaration())).unwrap();
         assert_eq!(resp.value, value::array([value::int(7)]));
@@ -530,13 +562,22 @@ mod tests {
             (b"<methodCall><params/></methodCall>", -32600, 632),
         ];
         for (body, connector, zend) in cases {
-            assert_eq!(fault_code(&endpoint(FaultStyle::Connector).handle(RequestMeta::default(), body).await), *connector);
+            assert_eq!(
+                fault_code(&endpoint(FaultStyle::Connector).handle(RequestMeta::default(), body).await),
+                *connector
+            );
             assert_eq!(fault_code(&endpoint(FaultStyle::Zend).handle(RequestMeta::default(), body).await), *zend);
             assert_eq!(fault_code(&endpoint(FaultStyle::Python).handle(RequestMeta::default(), body).await), 1);
         }
         let unknown = call_xml("nope", "");
-        assert_eq!(fault_code(&endpoint(FaultStyle::Connector).handle(RequestMeta::default(), unknown.as_bytes()).await), -32601);
-        assert_eq!(fault_code(&endpoint(FaultStyle::Zend).handle(RequestMeta::default(), unknown.as_bytes()).await), 620);
+        assert_eq!(
+            fault_code(&endpoint(FaultStyle::Connector).handle(RequestMeta::default(), unknown.as_bytes()).await),
+            -32601
+        );
+        assert_eq!(
+            fault_code(&endpoint(FaultStyle::Zend).handle(RequestMeta::default(), unknown.as_bytes()).await),
+            620
+        );
     }
 
     #[tokio::test]
@@ -546,7 +587,10 @@ mod tests {
         let out = ep.handle(RequestMeta::default(), big.as_bytes()).await;
         assert_eq!(fault_code(&out), 413);
         assert!(!out.contains("secret-payload"));
-        let deep = call_xml("echo", &format!("<param>{}{}</param>", "<value><array><data>".repeat(12), "</data></array></value>".repeat(12)));
+        let deep = call_xml(
+            "echo",
+            &format!("<param>{}{}</param>", "<value><array><data>".repeat(12), "</data></array></value>".repeat(12)),
+        );
         assert_eq!(fault_code(&ep.handle(RequestMeta::default(), deep.as_bytes()).await), -32700);
     }
 
@@ -576,9 +620,30 @@ mod tests {
         let resp = MethodResponse::from_xml(out.trim_start_matches(FaultStyle::Connector.declaration())).unwrap();
         let Value::Array(items) = resp.value else { panic!() };
         assert_eq!(items[0], value::array([value::array([value::int(1)])]));
-        assert_eq!(Fault::from_map(match &items[1] { Value::Struct(m) => m, _ => panic!() }).unwrap().code, -32601);
-        assert_eq!(Fault::from_map(match &items[2] { Value::Struct(m) => m, _ => panic!() }).unwrap().code, -32602);
-        let help = ep.handle(RequestMeta::default(), call_xml("system.methodHelp", "<param><value><string>echo</string></value></param>").as_bytes()).await;
+        assert_eq!(
+            Fault::from_map(match &items[1] {
+                Value::Struct(m) => m,
+                _ => panic!(),
+            })
+            .unwrap()
+            .code,
+            -32601
+        );
+        assert_eq!(
+            Fault::from_map(match &items[2] {
+                Value::Struct(m) => m,
+                _ => panic!(),
+            })
+            .unwrap()
+            .code,
+            -32602
+        );
+        let help = ep
+            .handle(
+                RequestMeta::default(),
+                call_xml("system.methodHelp", "<param><value><string>echo</string></value></param>").as_bytes(),
+            )
+            .await;
         assert!(help.contains("Returns its parameters."));
     }
 
@@ -589,7 +654,10 @@ mod tests {
             if m.headers.get("authorization").is_some() { Ok(()) } else { Err(Fault::new(401, "missing token")) }
         });
         let ep = Endpoint::new(r, Arc::new(St), Limits::default());
-        assert_eq!(fault_code(&ep.handle(RequestMeta::default(), call_xml("system.listMethods", "").as_bytes()).await), 401);
+        assert_eq!(
+            fault_code(&ep.handle(RequestMeta::default(), call_xml("system.listMethods", "").as_bytes()).await),
+            401
+        );
         let mut meta = RequestMeta::default();
         meta.headers.insert("authorization", HeaderValue::from_static("Bearer x"));
         assert!(!ep.handle(meta, call_xml("echo", "").as_bytes()).await.contains("<fault>"));

@@ -139,7 +139,8 @@ impl Transport {
         for (name, val) in &opts.headers {
             let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| CallError::Encode(format!("invalid header name {name:?}")))?;
-            let mut v = HeaderValue::from_str(val.expose()).map_err(|_| CallError::Encode("invalid header value".into()))?;
+            let mut v =
+                HeaderValue::from_str(val.expose()).map_err(|_| CallError::Encode("invalid header value".into()))?;
             v.set_sensitive(true);
             headers.insert(name, v);
         }
@@ -176,7 +177,9 @@ impl Transport {
         }
         decode_response(&text).map_err(|e| match e {
             DecodeFailure::Fault(f) => CallError::Fault(f),
-            DecodeFailure::Invalid => CallError::Decode { url: url.clone(), snippet: value::truncate(text.trim(), 200) },
+            DecodeFailure::Invalid => {
+                CallError::Decode { url: url.clone(), snippet: value::truncate(text.trim(), 200) }
+            }
         })
     }
 }
@@ -273,7 +276,10 @@ mod tests {
         let f = "<?xml version='1.0'?>\n<methodResponse>\n<fault>\n<value><struct>\n<member>\n<name>faultCode</name>\n<value><int>3</int></value>\n</member>\n<member>\n<name>faultString</name>\n<value><string>Access Denied</string></value>\n</member>\n</struct></value>\n</fault>\n</methodResponse>\n";
         assert_eq!(decode_response(f), Err(DecodeFailure::Fault(Fault::new(3, "Access Denied"))));
         let legacy = "<methodResponse><fault><value><struct><member><name>faultCode</name><value><string>AccessDenied</string></value></member><member><name>faultString</name><value><string>Access Denied</string></value></member></struct></value></fault></methodResponse>";
-        assert_eq!(decode_response(legacy), Err(DecodeFailure::Fault(Fault::with_text_code("AccessDenied", "Access Denied"))));
+        assert_eq!(
+            decode_response(legacy),
+            Err(DecodeFailure::Fault(Fault::with_text_code("AccessDenied", "Access Denied")))
+        );
         assert_eq!(decode_response(""), Err(DecodeFailure::Invalid));
         assert_eq!(decode_response("<html>500</html>"), Err(DecodeFailure::Invalid));
     }

@@ -270,10 +270,7 @@ pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(dt) = DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%:z") {
         return Some(dt.with_timezone(&Utc));
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|n| n.and_utc())
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|n| n.and_utc())
 }
 
 /// Formats a UTC date-time the way both peers store it: `'YYYY-MM-DD HH:MM:SS'`.
@@ -324,10 +321,9 @@ pub struct Many2one {
 pub fn to_many2one(field: &str, v: &Value) -> Result<Option<Many2one>, DecodeError> {
     match v {
         Value::Nil | Value::Boolean(false) => Ok(None),
-        Value::Array(a) if a.len() == 2 => Ok(Some(Many2one {
-            id: to_i64(field, &a[0])?,
-            name: to_opt_string(field, &a[1])?.unwrap_or_default(),
-        })),
+        Value::Array(a) if a.len() == 2 => {
+            Ok(Some(Many2one { id: to_i64(field, &a[0])?, name: to_opt_string(field, &a[1])?.unwrap_or_default() }))
+        }
         Value::Integer(_) | Value::Long(_) => Ok(Some(Many2one { id: to_i64(field, v)?, name: String::new() })),
         _ => Err(DecodeError::new(field, "a many2one ([id, name] or False)", v)),
     }
@@ -449,7 +445,9 @@ impl<'a> Record<'a> {
     /// Nested struct; missing, nil, False and `[]` read as an empty record.
     pub fn record(&self, key: &str) -> Result<Record<'a>, DecodeError> {
         match self.map.get(key) {
-            None | Some(Value::Nil) | Some(Value::Boolean(false)) => Ok(Record { map: &EMPTY_MAP, context: self.context }),
+            None | Some(Value::Nil) | Some(Value::Boolean(false)) => {
+                Ok(Record { map: &EMPTY_MAP, context: self.context })
+            }
             Some(v) => Record::from_value(v, self.context).map_err(|_| DecodeError::new(self.name(key), "a struct", v)),
         }
     }

@@ -50,7 +50,9 @@ impl Rule {
         let method = method.to_owned();
         let needle = needle.to_owned();
         Rule {
-            matcher: Box::new(move |m, params| m == method && (needle.is_empty() || params.iter().any(|p| mentions(p, &needle)))),
+            matcher: Box::new(move |m, params| {
+                m == method && (needle.is_empty() || params.iter().any(|p| mentions(p, &needle)))
+            }),
             inject,
             times,
         }
@@ -162,7 +164,11 @@ impl Knobs {
             let Random { rate, kinds, rng } = &mut *guard;
             match rng.as_mut() {
                 Some(rng) if !kinds.is_empty() => {
-                    if rng.f64() < *rate { Some(kinds[rng.usize(0..kinds.len())]) } else { None }
+                    if rng.f64() < *rate {
+                        Some(kinds[rng.usize(0..kinds.len())])
+                    } else {
+                        None
+                    }
                 }
                 _ => None,
             }

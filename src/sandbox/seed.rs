@@ -267,7 +267,14 @@ pub const OPENERP_TAXES: &[(&str, &str, &str, bool, Option<i64>)] = &[
 
 /// The category tree of the demo catalog (parents before children).
 pub fn categories() -> Vec<SeedCategory> {
-    let c = |key, parent, name, name_fr, exportable, magento_id| SeedCategory { key, parent, name, name_fr, exportable, magento_id };
+    let c = |key, parent, name, name_fr, exportable, magento_id| SeedCategory {
+        key,
+        parent,
+        name,
+        name_fr,
+        exportable,
+        magento_id,
+    };
     vec![
         c("clothing", None, "Clothing", "Vêtements", true, Some(3)),
         c("men", Some("clothing"), "Men", "Hommes", true, Some(4)),
@@ -324,17 +331,149 @@ pub fn products() -> Vec<SeedProduct> {
     use ProductKind::{Consumable, Service, Storable};
     use TaxKey::{NoTax, Standard, Unmapped};
     let mut v = vec![
-        product(Some("ELEC-PHN-001"), "Nokia 2610 Phone", "Téléphone Nokia 2610", "149.99", "0.2", "phones", Storable, Standard, [25.0, 10.0], Some(1), 4),
-        product(Some("ELEC-PHN-002"), "Samsung Galaxy S II", "Samsung Galaxy S II", "299.00", "0.3", "phones", Storable, Standard, [8.0, 0.0], Some(2), 4),
-        product(Some("ELEC-ACC-001"), "USB Charging Cable 1m", "Câble de charge USB 1m", "9.99", "0.05", "accessories", Storable, Standard, [120.0, 400.0], Some(3), 4),
-        product(Some("ELEC-ACC-002"), "Logitech Wireless Mouse M185", "Souris sans fil Logitech M185", "19.99", "0.1", "accessories", Storable, Standard, [0.0, 35.0], Some(4), 4),
-        product(Some("HOME-001"), "Ceramic Coffee Mug 350ml", "Mug en céramique 350ml", "7.95", "0.4", "home", Storable, Standard, [60.0, 200.0], Some(5), 4),
-        product(Some("HOME-002"), "Cotton Bath Towel", "Serviette de bain en coton", "14.50", "0.6", "home", Storable, Standard, [40.0, 0.0], Some(6), 4),
-        product(Some("BOOK-001"), "The Pragmatic Programmer", "Le Programmeur pragmatique", "39.90", "0.8", "books", Storable, NoTax, [12.0, 30.0], Some(7), 4),
-        product(Some("CLO-M-001"), "Men's Leather Belt", "Ceinture en cuir homme", "29.00", "0.3", "men", Storable, Standard, [18.0, 5.0], Some(8), 9),
-        product(Some("CLO-W-001"), "Women's Silk Scarf", "Foulard en soie femme", "45.00", "0.1", "women", Storable, Standard, [9.0, 0.0], Some(9), 9),
-        product(Some("HOME-003"), "Vintage Record Player", "Platine vinyle vintage", "189.00", "6.5", "home", Storable, Standard, [2.0, 0.0], Some(10), 4),
-        product(Some("SRV-WARRANTY-2Y"), "Extended Warranty 2 Years", "Extension de garantie 2 ans", "24.99", "0", "electronics", Service, Standard, [0.0, 0.0], Some(12), 4),
+        product(
+            Some("ELEC-PHN-001"),
+            "Nokia 2610 Phone",
+            "Téléphone Nokia 2610",
+            "149.99",
+            "0.2",
+            "phones",
+            Storable,
+            Standard,
+            [25.0, 10.0],
+            Some(1),
+            4,
+        ),
+        product(
+            Some("ELEC-PHN-002"),
+            "Samsung Galaxy S II",
+            "Samsung Galaxy S II",
+            "299.00",
+            "0.3",
+            "phones",
+            Storable,
+            Standard,
+            [8.0, 0.0],
+            Some(2),
+            4,
+        ),
+        product(
+            Some("ELEC-ACC-001"),
+            "USB Charging Cable 1m",
+            "Câble de charge USB 1m",
+            "9.99",
+            "0.05",
+            "accessories",
+            Storable,
+            Standard,
+            [120.0, 400.0],
+            Some(3),
+            4,
+        ),
+        product(
+            Some("ELEC-ACC-002"),
+            "Logitech Wireless Mouse M185",
+            "Souris sans fil Logitech M185",
+            "19.99",
+            "0.1",
+            "accessories",
+            Storable,
+            Standard,
+            [0.0, 35.0],
+            Some(4),
+            4,
+        ),
+        product(
+            Some("HOME-001"),
+            "Ceramic Coffee Mug 350ml",
+            "Mug en céramique 350ml",
+            "7.95",
+            "0.4",
+            "home",
+            Storable,
+            Standard,
+            [60.0, 200.0],
+            Some(5),
+            4,
+        ),
+        product(
+            Some("HOME-002"),
+            "Cotton Bath Towel",
+            "Serviette de bain en coton",
+            "14.50",
+            "0.6",
+            "home",
+            Storable,
+            Standard,
+            [40.0, 0.0],
+            Some(6),
+            4,
+        ),
+        product(
+            Some("BOOK-001"),
+            "The Pragmatic Programmer",
+            "Le Programmeur pragmatique",
+            "39.90",
+            "0.8",
+            "books",
+            Storable,
+            NoTax,
+            [12.0, 30.0],
+            Some(7),
+            4,
+        ),
+        product(
+            Some("CLO-M-001"),
+            "Men's Leather Belt",
+            "Ceinture en cuir homme",
+            "29.00",
+            "0.3",
+            "men",
+            Storable,
+            Standard,
+            [18.0, 5.0],
+            Some(8),
+            9,
+        ),
+        product(
+            Some("CLO-W-001"),
+            "Women's Silk Scarf",
+            "Foulard en soie femme",
+            "45.00",
+            "0.1",
+            "women",
+            Storable,
+            Standard,
+            [9.0, 0.0],
+            Some(9),
+            9,
+        ),
+        product(
+            Some("HOME-003"),
+            "Vintage Record Player",
+            "Platine vinyle vintage",
+            "189.00",
+            "6.5",
+            "home",
+            Storable,
+            Standard,
+            [2.0, 0.0],
+            Some(10),
+            4,
+        ),
+        product(
+            Some("SRV-WARRANTY-2Y"),
+            "Extended Warranty 2 Years",
+            "Extension de garantie 2 ans",
+            "24.99",
+            "0",
+            "electronics",
+            Service,
+            Standard,
+            [0.0, 0.0],
+            Some(12),
+            4,
+        ),
     ];
     for (i, color) in ["Red", "Blue"].iter().enumerate() {
         for (j, size) in ["S", "M", "L"].iter().enumerate() {
@@ -359,35 +498,179 @@ pub fn products() -> Vec<SeedProduct> {
         }
     }
     // In OpenERP only: the first export creates them in Magento.
-    let mut lamp = product(Some("API-LAMP-001"), "Brass Desk Lamp", "Lampe de bureau en laiton", "49.90", "1.2", "home", Storable, Standard, [40.0, 0.0], None, 4);
+    let mut lamp = product(
+        Some("API-LAMP-001"),
+        "Brass Desk Lamp",
+        "Lampe de bureau en laiton",
+        "49.90",
+        "1.2",
+        "home",
+        Storable,
+        Standard,
+        [40.0, 0.0],
+        None,
+        4,
+    );
     lamp.has_image = true;
     v.push(lamp);
-    let mut desk = product(Some("OFF-DESK-001"), "Standing Desk", "Bureau assis-debout", "499.00", "32", "desks", Storable, Standard, [4.0, 12.0], None, 4);
+    let mut desk = product(
+        Some("OFF-DESK-001"),
+        "Standing Desk",
+        "Bureau assis-debout",
+        "499.00",
+        "32",
+        "desks",
+        Storable,
+        Standard,
+        [4.0, 12.0],
+        None,
+        4,
+    );
     desk.has_image = true;
     desk.stock[0] = SeedStock { on_hand: 4.0, incoming: 10.0, outgoing: 6.0, reserved: 3.0 };
     v.push(desk);
-    let mut chair = product(Some("OFF-CHAIR-001"), "Ergonomic Office Chair", "Chaise de bureau ergonomique", "229.00", "14", "office", Storable, Standard, [0.0, 0.0], None, 4);
+    let mut chair = product(
+        Some("OFF-CHAIR-001"),
+        "Ergonomic Office Chair",
+        "Chaise de bureau ergonomique",
+        "229.00",
+        "14",
+        "office",
+        Storable,
+        Standard,
+        [0.0, 0.0],
+        None,
+        4,
+    );
     chair.stock[0] = SeedStock { on_hand: 0.0, incoming: 0.0, outgoing: 2.0, reserved: 0.0 };
     v.push(chair);
-    v.push(product(Some("1001"), "Numeric SKU Widget", "Gadget à SKU numérique", "5.00", "0.05", "home", Storable, Standard, [100.0, 0.0], None, 4));
-    v.push(product(Some("OFF-PAPER-A4"), "A4 Printer Paper (500 sheets)", "Papier A4 (500 feuilles)", "6.49", "2.5", "office", Consumable, Standard, [0.0, 0.0], None, 4));
-    v.push(product(Some("HOME-ECO-BAG"), "Recycled Shopping Bag", "Sac de courses recyclé", "3.50", "0.05", "home", Storable, Unmapped, [300.0, 0.0], None, 4));
+    v.push(product(
+        Some("1001"),
+        "Numeric SKU Widget",
+        "Gadget à SKU numérique",
+        "5.00",
+        "0.05",
+        "home",
+        Storable,
+        Standard,
+        [100.0, 0.0],
+        None,
+        4,
+    ));
+    v.push(product(
+        Some("OFF-PAPER-A4"),
+        "A4 Printer Paper (500 sheets)",
+        "Papier A4 (500 feuilles)",
+        "6.49",
+        "2.5",
+        "office",
+        Consumable,
+        Standard,
+        [0.0, 0.0],
+        None,
+        4,
+    ));
+    v.push(product(
+        Some("HOME-ECO-BAG"),
+        "Recycled Shopping Bag",
+        "Sac de courses recyclé",
+        "3.50",
+        "0.05",
+        "home",
+        Storable,
+        Unmapped,
+        [300.0, 0.0],
+        None,
+        4,
+    ));
     // Reported or skipped by the export.
-    v.push(product(None, "Handmade Vase (no reference yet)", "Vase artisanal", "59.00", "1.5", "home", Storable, Standard, [3.0, 0.0], None, 4));
-    let mut archived = product(Some("ELEC-OLD-001"), "Discontinued Fax Machine", "Fax abandonné", "79.00", "4", "electronics", Storable, Standard, [1.0, 0.0], Some(11), 4);
+    v.push(product(
+        None,
+        "Handmade Vase (no reference yet)",
+        "Vase artisanal",
+        "59.00",
+        "1.5",
+        "home",
+        Storable,
+        Standard,
+        [3.0, 0.0],
+        None,
+        4,
+    ));
+    let mut archived = product(
+        Some("ELEC-OLD-001"),
+        "Discontinued Fax Machine",
+        "Fax abandonné",
+        "79.00",
+        "4",
+        "electronics",
+        Storable,
+        Standard,
+        [1.0, 0.0],
+        Some(11),
+        4,
+    );
     archived.active = false;
     v.push(archived);
-    let mut private = product(Some("INT-STAPLER"), "Office Stapler (internal use)", "Agrafeuse (usage interne)", "12.00", "0.3", "internal", Consumable, Standard, [10.0, 0.0], None, 4);
+    let mut private = product(
+        Some("INT-STAPLER"),
+        "Office Stapler (internal use)",
+        "Agrafeuse (usage interne)",
+        "12.00",
+        "0.3",
+        "internal",
+        Consumable,
+        Standard,
+        [10.0, 0.0],
+        None,
+        4,
+    );
     private.exportable = false;
     v.push(private);
-    let mut not_sold = product(Some("RAW-STEEL-01"), "Steel Sheet (raw material)", "Tôle d'acier", "80.00", "20", "office", Storable, Standard, [50.0, 0.0], None, 4);
+    let mut not_sold = product(
+        Some("RAW-STEEL-01"),
+        "Steel Sheet (raw material)",
+        "Tôle d'acier",
+        "80.00",
+        "20",
+        "office",
+        Storable,
+        Standard,
+        [50.0, 0.0],
+        None,
+        4,
+    );
     not_sold.sale_ok = false;
     v.push(not_sold);
-    let mut shipping = product(Some("SHIP"), "Shipping and Handling", "Frais de port", "0.00", "0", "internal", Service, Standard, [0.0, 0.0], None, 4);
+    let mut shipping = product(
+        Some("SHIP"),
+        "Shipping and Handling",
+        "Frais de port",
+        "0.00",
+        "0",
+        "internal",
+        Service,
+        Standard,
+        [0.0, 0.0],
+        None,
+        4,
+    );
     shipping.exportable = false;
     v.push(shipping);
     // In Magento only: ordered by a customer but unknown to OpenERP.
-    let mut headphones = product(Some("ELEC-HDPH-001"), "Noise Cancelling Headphones", "Casque à réduction de bruit", "129.00", "0.4", "accessories", Storable, Standard, [0.0, 0.0], Some(22), 4);
+    let mut headphones = product(
+        Some("ELEC-HDPH-001"),
+        "Noise Cancelling Headphones",
+        "Casque à réduction de bruit",
+        "129.00",
+        "0.4",
+        "accessories",
+        Storable,
+        Standard,
+        [0.0, 0.0],
+        Some(22),
+        4,
+    );
     headphones.in_openerp = false;
     v.push(headphones);
     v

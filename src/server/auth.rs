@@ -57,7 +57,13 @@ mod tests {
         let t = Secret::new("right-token-123");
         assert!(check(&meta(Some("Bearer right-token-123")), &t).is_ok());
         assert!(check(&meta(Some("bearer right-token-123")), &t).is_ok());
-        for h in [None, Some("Bearer wrong-token-456"), Some("Basic right-token-123"), Some("Bearer "), Some("Bearer right-token-1234")] {
+        for h in [
+            None,
+            Some("Bearer wrong-token-456"),
+            Some("Basic right-token-123"),
+            Some("Bearer "),
+            Some("Bearer right-token-1234"),
+        ] {
             let f = check(&meta(h), &t).unwrap_err();
             assert_eq!(f.code, UNAUTHORIZED);
             assert!(!f.message.contains("token-"), "{}", f.message);

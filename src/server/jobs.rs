@@ -165,7 +165,10 @@ impl JobOptions {
             Some(Value::Struct(m)) => m,
             Some(Value::Array(a)) if a.is_empty() => return Ok(JobOptions::default()),
             Some(other) => {
-                return Err(OptionsError(format!("{method}: options must be a struct, got {}", value::describe(other))));
+                return Err(OptionsError(format!(
+                    "{method}: options must be a struct, got {}",
+                    value::describe(other)
+                )));
             }
         };
         let accepted = kind.accepted_options();
@@ -178,7 +181,9 @@ impl JobOptions {
                     accepted.join(", ")
                 )));
             }
-            let bad = |expected: &str| OptionsError(format!("{method}: option `{key}` must be {expected}, got {}", value::describe(val)));
+            let bad = |expected: &str| {
+                OptionsError(format!("{method}: option `{key}` must be {expected}, got {}", value::describe(val)))
+            };
             match key.as_str() {
                 "ids" => {
                     o.ids = Some(list(val, bad("an array of positive ints"), |x| {
@@ -202,7 +207,8 @@ impl JobOptions {
                 }
                 "since" => {
                     o.since = Some(match val {
-                        Value::String(s) => value::parse_datetime(s.trim()).ok_or_else(|| bad("a date \"YYYY-MM-DD HH:MM:SS\" (UTC)"))?,
+                        Value::String(s) => value::parse_datetime(s.trim())
+                            .ok_or_else(|| bad("a date \"YYYY-MM-DD HH:MM:SS\" (UTC)"))?,
                         _ => return Err(bad("a date string \"YYYY-MM-DD HH:MM:SS\" (UTC)")),
                     })
                 }
@@ -230,7 +236,11 @@ impl JobOptions {
     }
 }
 
-fn list<T>(v: &Value, not_a_list: OptionsError, item: impl Fn(&Value) -> Result<T, OptionsError>) -> Result<Vec<T>, OptionsError> {
+fn list<T>(
+    v: &Value,
+    not_a_list: OptionsError,
+    item: impl Fn(&Value) -> Result<T, OptionsError>,
+) -> Result<Vec<T>, OptionsError> {
     match v {
         Value::Array(a) => a.iter().map(item).collect(),
         _ => Err(not_a_list),
@@ -312,7 +322,10 @@ pub struct UnwiredExecutor;
 impl JobExecutor for UnwiredExecutor {
     fn execute(self: Arc<Self>, ctx: RunContext) -> BoxFuture<Result<Summary, JobError>> {
         Box::pin(async move {
-            Err(JobError::failed(format!("the {} job is {NOT_AVAILABLE}: the sync jobs are not wired into this build", ctx.kind())))
+            Err(JobError::failed(format!(
+                "the {} job is {NOT_AVAILABLE}: the sync jobs are not wired into this build",
+                ctx.kind()
+            )))
         })
     }
 }
@@ -334,7 +347,11 @@ mod tests {
 
     #[test]
     fn every_option_parses() {
-        let v = s(vec![("ids", value::array([value::int(3), value::int(5)])), ("dry_run", value::boolean(true)), ("full", value::int(1))]);
+        let v = s(vec![
+            ("ids", value::array([value::int(3), value::int(5)])),
+            ("dry_run", value::boolean(true)),
+            ("full", value::int(1)),
+        ]);
         let o = JobOptions::from_value(JobKind::Categories, Some(&v)).unwrap();
         assert_eq!((o.ids, o.dry_run, o.full), (Some(vec![3, 5]), true, true));
         let v = s(vec![
@@ -352,9 +369,11 @@ mod tests {
 
     #[test]
     fn unknown_and_foreign_keys_are_refused_by_name() {
-        let e = JobOptions::from_value(JobKind::Products, Some(&s(vec![("dryrun", value::boolean(true))]))).unwrap_err();
+        let e =
+            JobOptions::from_value(JobKind::Products, Some(&s(vec![("dryrun", value::boolean(true))]))).unwrap_err();
         assert!(e.0.contains("\"dryrun\"") && e.0.contains("accepted: ids, dry_run, full"), "{e}");
-        let e = JobOptions::from_value(JobKind::OrdersReimport, Some(&s(vec![("dry_run", value::boolean(true))]))).unwrap_err();
+        let e = JobOptions::from_value(JobKind::OrdersReimport, Some(&s(vec![("dry_run", value::boolean(true))])))
+            .unwrap_err();
         assert!(e.0.contains("orders.reimport") && e.0.contains("\"dry_run\""), "{e}");
     }
 

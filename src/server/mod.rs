@@ -87,7 +87,13 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state: a run manager over `store` with the services' executor.
-    pub fn new(config: Arc<Config>, store: Store, services: Services, redactor: Redactor, settings: RunSettings) -> Arc<Self> {
+    pub fn new(
+        config: Arc<Config>,
+        store: Store,
+        services: Services,
+        redactor: Redactor,
+        settings: RunSettings,
+    ) -> Arc<Self> {
         let runs = RunManager::new(store.clone(), services.executor, redactor.clone(), settings);
         Arc::new(AppState { config, store, runs, backends: services.backends, redactor })
     }
@@ -106,7 +112,11 @@ impl App {
         let mut registry = Registry::new(FaultStyle::Connector);
         methods::register(&mut registry);
         auth::require_token(&mut registry, server.token.clone());
-        let limits = Limits { max_body_bytes: server.max_body_bytes, max_depth: server.max_depth, timeout: server.request_timeout };
+        let limits = Limits {
+            max_body_bytes: server.max_body_bytes,
+            max_depth: server.max_depth,
+            timeout: server.request_timeout,
+        };
         let endpoint = Endpoint::new(registry, Arc::clone(&state), limits);
         App { state, endpoint }
     }

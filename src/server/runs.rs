@@ -129,8 +129,14 @@ impl RunManager {
     /// Fails the runs left active by a process that is gone (killed, crashed). Call at start-up.
     pub async fn recover(&self) -> Result<Vec<i64>, StoreError> {
         let own = self.inner.pid;
-        let stale = chrono::Duration::from_std(self.inner.settings.stale_after).unwrap_or_else(|_| chrono::Duration::seconds(60));
-        let ids = self.inner.store.runs().interrupt_orphans(move |pid| pid != own && process_alive(pid), Utc::now() - stale).await?;
+        let stale = chrono::Duration::from_std(self.inner.settings.stale_after)
+            .unwrap_or_else(|_| chrono::Duration::seconds(60));
+        let ids = self
+            .inner
+            .store
+            .runs()
+            .interrupt_orphans(move |pid| pid != own && process_alive(pid), Utc::now() - stale)
+            .await?;
         if !ids.is_empty() {
             tracing::warn!(runs = ?ids, "runs left active by a stopped process were marked failed (interrupted)");
         }
@@ -142,7 +148,12 @@ impl RunManager {
         if self.inner.shutting_down.load(Ordering::SeqCst) {
             return Err(StartError::ShuttingDown);
         }
-        let created = self.inner.store.runs().create(backend, kind.as_str(), options.dry_run, options.to_json(), self.inner.pid).await?;
+        let created = self
+            .inner
+            .store
+            .runs()
+            .create(backend, kind.as_str(), options.dry_run, options.to_json(), self.inner.pid)
+            .await?;
         let run = match created {
             Created::Existing(run) => return Ok(Started { id: run.id, existing: true }),
             Created::New(run) => run,
@@ -151,8 +162,15 @@ impl RunManager {
         self.lock_active().insert(run.id, Arc::clone(&handle));
         tracing::info!(run = run.id, backend, kind = kind.as_str(), dry_run = options.dry_run, "run queued");
         let this = self.clone();
-        let ctx =
-            RunContext::new(run.id, backend, kind, options, self.inner.store.clone(), handle.token.clone(), self.inner.redactor.clone());
+        let ctx = RunContext::new(
+            run.id,
+            backend,
+            kind,
+            options,
+            self.inner.store.clone(),
+            handle.token.clone(),
+            self.inner.redactor.clone(),
+        );
         tokio::spawn(async move { this.drive(ctx, handle).await });
         Ok(Started { id: run.id, existing: false })
     }
@@ -165,7 +183,12 @@ impl RunManager {
         let id = ctx.id();
         // The heartbeat runs from the start, so a run waiting in the queue is not taken for an
         // orphan by another process, and a cancellation from another process reaches it.
-        let beat = tokio::spawn(heartbeat(self.inner.store.clone(), id, self.inner.settings.heartbeat_every, handle.token.clone()));
+        let beat = tokio::spawn(heartbeat(
+            self.inner.store.clone(),
+            id,
+            self.inner.settings.heartbeat_every,
+            handle.token.clone(),
+        ));
         let permit = tokio::select! {
             p = Arc::clone(&self.inner.permits).acquire_owned() => p.ok(),
             () = handle.token.cancelled() => None,
@@ -305,7 +328,13 @@ impl RunManager {
     /// Runs `work` as a run of `kind` in the caller's request and returns its value with the
     /// run id (for synchronous methods such as `taxes.sync`). The work runs in its own task,
     /// so a caller that gives up does not leave the run half-recorded.
-    pub async fn run_inline<T, F, Fut>(&self, backend: &str, kind: JobKind, options: JobOptions, work: F) -> Result<(i64, T), InlineError>
+    pub async fn run_inline<T, F, Fut>(
+        &self,
+        backend: &str,
+        kind: JobKind,
+        options: JobOptions,
+        work: F,
+    ) -> Result<(i64, T), InlineError>
     where
         T: Send + 'static,
         F: FnOnce(RunContext) -> Fut + Send + 'static,
@@ -322,7 +351,15 @@ impl RunManager {
         let id = run.id;
         let handle = Arc::new(Handle { token: CancellationToken::new(), by_user: AtomicBool::new(false) });
         self.lock_active().insert(id, Arc::clone(&handle));
-        let ctx = RunContext::new(id, backend, kind, options, self.inner.store.clone(), handle.token.clone(), self.inner.redactor.clone());
+        let ctx = RunContext::new(
+            id,
+            backend,
+            kind,
+            options,
+            self.inner.store.clone(),
+            handle.token.clone(),
+            self.inner.redactor.clone(),
+        );
         let this = self.clone();
         let task = tokio::spawn(async move {
             let result = this.inline_body(ctx, &handle, work).await;
@@ -349,7 +386,12 @@ impl RunManager {
         let id = ctx.id();
         let runs = self.inner.store.runs();
         runs.mark_running(id).await?;
-        let beat = tokio::spawn(heartbeat(self.inner.store.clone(), id, self.inner.settings.heartbeat_every, handle.token.clone()));
+        let beat = tokio::spawn(heartbeat(
+            self.inner.store.clone(),
+            id,
+            self.inner.settings.heartbeat_every,
+            handle.token.clone(),
+        ));
         let result = tokio::spawn(work(ctx.clone())).await;
         beat.abort();
         let (state, error, out) = match result {
@@ -360,7 +402,9 @@ impl RunManager {
                     (RunState::Done, None, Ok(v))
                 }
             }
-            Ok(Err(JobError::Cancelled)) => (RunState::Cancelled, None, Err(InlineError::Job { run_id: id, message: "cancelled".into() })),
+            Ok(Err(JobError::Cancelled)) => {
+                (RunState::Cancelled, None, Err(InlineError::Job { run_id: id, message: "cancelled".into() }))
+            }
             Ok(Err(e)) => {
                 let text = ctx.redact(&e.to_string());
                 ctx.error(&text).await;
@@ -402,7 +446,9 @@ impl RunManager {
         if tokio::time::timeout(grace, wait_idle).await.is_err() {
             let left: Vec<i64> = self.lock_active().keys().copied().collect();
             for id in left {
-                if let Err(e) = self.inner.store.runs().finish(id, RunState::Failed, Some(INTERRUPTED_BY_SHUTDOWN.into())).await {
+                if let Err(e) =
+                    self.inner.store.runs().finish(id, RunState::Failed, Some(INTERRUPTED_BY_SHUTDOWN.into())).await
+                {
                     tracing::error!(run = id, "could not mark the run interrupted: {e}");
                 }
             }
@@ -411,8 +457,7 @@ impl RunManager {
 }
 
 /// Error text of a run stopped by a server shutdown.
-pub const INTERRUPTED_BY_SHUTDOWN: &str =
-    "interrupted: the server shut down before the run finished (what was written is recorded; run it again to continue)";
+pub const INTERRUPTED_BY_SHUTDOWN: &str = "interrupted: the server shut down before the run finished (what was written is recorded; run it again to continue)";
 
 /// Why [`RunManager::run_inline`] returned no value.
 #[derive(Debug, thiserror::Error)]
@@ -486,14 +531,31 @@ impl std::fmt::Debug for RunContext {
 }
 
 impl RunContext {
-    fn new(id: i64, backend: &str, kind: JobKind, options: JobOptions, store: Store, token: CancellationToken, redactor: Redactor) -> Self {
-        RunContext { inner: Arc::new(CtxInner { id, backend: backend.to_owned(), kind, options, store, token, redactor }) }
+    fn new(
+        id: i64,
+        backend: &str,
+        kind: JobKind,
+        options: JobOptions,
+        store: Store,
+        token: CancellationToken,
+        redactor: Redactor,
+    ) -> Self {
+        RunContext {
+            inner: Arc::new(CtxInner { id, backend: backend.to_owned(), kind, options, store, token, redactor }),
+        }
     }
 
     /// A context on a new running run outside any manager, for testing a job on its own.
-    pub async fn standalone(store: Store, backend: &str, kind: JobKind, options: JobOptions) -> Result<RunContext, StoreError> {
-        let created =
-            store.runs().create(backend, kind.as_str(), options.dry_run, options.to_json(), i64::from(std::process::id())).await?;
+    pub async fn standalone(
+        store: Store,
+        backend: &str,
+        kind: JobKind,
+        options: JobOptions,
+    ) -> Result<RunContext, StoreError> {
+        let created = store
+            .runs()
+            .create(backend, kind.as_str(), options.dry_run, options.to_json(), i64::from(std::process::id()))
+            .await?;
         let id = created.run().id;
         store.runs().mark_running(id).await?;
         Ok(RunContext::new(id, backend, kind, options, store, CancellationToken::new(), Redactor::default()))

@@ -134,7 +134,8 @@ fn from_row(r: &Row<'_>) -> Result<Binding, StoreError> {
     let updated: String = r.get(8)?;
     Ok(Binding {
         backend: r.get(0)?,
-        kind: BindingKind::parse(&kind).ok_or_else(|| StoreError::Corrupt { column: "bindings.kind", message: format!("{kind:?}") })?,
+        kind: BindingKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt { column: "bindings.kind", message: format!("{kind:?}") })?,
         openerp_id: r.get(2)?,
         magento_id: r.get(3)?,
         store_id: r.get(4)?,
@@ -151,7 +152,13 @@ pub struct Bindings<'a>(pub(super) &'a Store);
 
 impl Bindings<'_> {
     /// The binding of one OpenERP record in one scope.
-    pub async fn get(&self, backend: &str, kind: BindingKind, openerp_id: i64, store_id: i64) -> Result<Option<Binding>, StoreError> {
+    pub async fn get(
+        &self,
+        backend: &str,
+        kind: BindingKind,
+        openerp_id: i64,
+        store_id: i64,
+    ) -> Result<Option<Binding>, StoreError> {
         let backend = backend.to_owned();
         self.0
             .call(move |c| {
@@ -164,7 +171,12 @@ impl Bindings<'_> {
     }
 
     /// Every binding (all scopes) of the given OpenERP records, ordered by OpenERP id then scope.
-    pub async fn get_many(&self, backend: &str, kind: BindingKind, openerp_ids: &[i64]) -> Result<Vec<Binding>, StoreError> {
+    pub async fn get_many(
+        &self,
+        backend: &str,
+        kind: BindingKind,
+        openerp_ids: &[i64],
+    ) -> Result<Vec<Binding>, StoreError> {
         let backend = backend.to_owned();
         let ids = openerp_ids.to_vec();
         self.0
@@ -210,7 +222,9 @@ impl Bindings<'_> {
         let backend = backend.to_owned();
         self.0
             .call(move |c| {
-                let sql = format!("SELECT {COLUMNS} FROM bindings WHERE backend = ?1 AND kind = ?2 ORDER BY openerp_id, store_id");
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM bindings WHERE backend = ?1 AND kind = ?2 ORDER BY openerp_id, store_id"
+                );
                 let mut st = c.prepare_cached(&sql)?;
                 let mut rows = st.query(params![backend, kind.as_str()])?;
                 let mut out = Vec::new();
@@ -273,7 +287,13 @@ impl Bindings<'_> {
     }
 
     /// Deletes one binding; returns whether it existed.
-    pub async fn delete(&self, backend: &str, kind: BindingKind, openerp_id: i64, store_id: i64) -> Result<bool, StoreError> {
+    pub async fn delete(
+        &self,
+        backend: &str,
+        kind: BindingKind,
+        openerp_id: i64,
+        store_id: i64,
+    ) -> Result<bool, StoreError> {
         let backend = backend.to_owned();
         self.0
             .call(move |c| {

@@ -111,7 +111,8 @@ pub struct BrokenOrder {
     pub resolved_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "backend, store_id, increment_id, code, reason, hint, payload, attempts, first_seen, last_attempt, resolved_at";
+const COLUMNS: &str =
+    "backend, store_id, increment_id, code, reason, hint, payload, attempts, first_seen, last_attempt, resolved_at";
 
 fn from_row(r: &Row<'_>) -> Result<BrokenOrder, StoreError> {
     let code: String = r.get(3)?;
@@ -122,7 +123,8 @@ fn from_row(r: &Row<'_>) -> Result<BrokenOrder, StoreError> {
         backend: r.get(0)?,
         store_id: r.get(1)?,
         increment_id: r.get(2)?,
-        code: BrokenCode::parse(&code).ok_or_else(|| StoreError::Corrupt { column: "broken_orders.code", message: format!("{code:?}") })?,
+        code: BrokenCode::parse(&code)
+            .ok_or_else(|| StoreError::Corrupt { column: "broken_orders.code", message: format!("{code:?}") })?,
         reason: r.get(4)?,
         hint: r.get(5)?,
         payload: payload.map(|p| parse_json("broken_orders.payload", &p)).transpose()?,

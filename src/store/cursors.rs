@@ -12,12 +12,19 @@ pub struct Cursors<'a>(pub(super) &'a Store);
 
 impl Cursors<'_> {
     /// The cursor value and when it was set.
-    pub async fn get(&self, backend: &str, store_id: i64, stream: &str) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
+    pub async fn get(
+        &self,
+        backend: &str,
+        store_id: i64,
+        stream: &str,
+    ) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
         let (backend, stream) = (backend.to_owned(), stream.to_owned());
         self.0
             .call(move |c| {
                 let row: Option<(String, String)> = c
-                    .prepare_cached("SELECT value, updated_at FROM cursors WHERE backend = ?1 AND store_id = ?2 AND stream = ?3")?
+                    .prepare_cached(
+                        "SELECT value, updated_at FROM cursors WHERE backend = ?1 AND store_id = ?2 AND stream = ?3",
+                    )?
                     .query_row(params![backend, store_id, stream], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?;
                 row.map(|(v, at)| Ok((v, parse_ts("cursors.updated_at", &at)?))).transpose()

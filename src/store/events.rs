@@ -153,7 +153,13 @@ impl SentEvents<'_> {
     }
 
     /// Creates or updates an event's state (a `None` `magento_ref` keeps the stored one).
-    pub async fn mark(&self, key: &EventKey, state: EventState, magento_ref: Option<&str>, message: &str) -> Result<SentEvent, StoreError> {
+    pub async fn mark(
+        &self,
+        key: &EventKey,
+        state: EventState,
+        magento_ref: Option<&str>,
+        message: &str,
+    ) -> Result<SentEvent, StoreError> {
         let EventKey { backend, increment_id, kind, key } = key.clone();
         let (magento_ref, message) = (magento_ref.map(str::to_owned), message.to_owned());
         self.0
@@ -182,7 +188,8 @@ impl SentEvents<'_> {
         let (backend, increment_id) = (backend.to_owned(), increment_id.to_owned());
         self.0
             .call(move |c| {
-                let sql = format!("SELECT {COLUMNS} FROM sent_events WHERE backend = ?1 AND increment_id = ?2 ORDER BY id");
+                let sql =
+                    format!("SELECT {COLUMNS} FROM sent_events WHERE backend = ?1 AND increment_id = ?2 ORDER BY id");
                 let mut st = c.prepare_cached(&sql)?;
                 let mut rows = st.query(params![backend, increment_id])?;
                 let mut out = Vec::new();

@@ -195,7 +195,8 @@ mod tests {
         let e = migrate(&mut c, STEPS, Path::new("m")).unwrap_err();
         assert!(matches!(e, StoreError::Migration { version: 3, .. }), "{e}");
         assert_eq!(version(&c), 2);
-        let c_exists: i64 = c.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'c'", [], |r| r.get(0)).unwrap();
+        let c_exists: i64 =
+            c.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'c'", [], |r| r.get(0)).unwrap();
         assert_eq!(c_exists, 0, "the failed step left nothing behind");
     }
 

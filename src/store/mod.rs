@@ -159,7 +159,8 @@ impl Store {
     /// Opens a private in-memory store (tests, `demo`).
     pub fn open_in_memory() -> Result<Store, StoreError> {
         let path = PathBuf::from(":memory:");
-        let mut conn = Connection::open_in_memory().map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        let mut conn =
+            Connection::open_in_memory().map_err(|source| StoreError::Open { path: path.clone(), source })?;
         configure(&conn, false).map_err(|source| StoreError::Open { path: path.clone(), source })?;
         migrations::migrate(&mut conn, migrations::MIGRATIONS, &path)?;
         Ok(Store { inner: Arc::new(Inner { conn: Mutex::new(conn), path: None }) })

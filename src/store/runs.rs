@@ -27,7 +27,8 @@ pub enum RunState {
 
 impl RunState {
     /// Every state.
-    pub const ALL: [RunState; 5] = [RunState::Queued, RunState::Running, RunState::Done, RunState::Failed, RunState::Cancelled];
+    pub const ALL: [RunState; 5] =
+        [RunState::Queued, RunState::Running, RunState::Done, RunState::Failed, RunState::Cancelled];
 
     /// Stored and wire name.
     pub fn as_str(self) -> &'static str {
@@ -74,7 +75,8 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome.
-    pub const ALL: [Outcome; 5] = [Outcome::Created, Outcome::Updated, Outcome::Skipped, Outcome::Failed, Outcome::Planned];
+    pub const ALL: [Outcome; 5] =
+        [Outcome::Created, Outcome::Updated, Outcome::Skipped, Outcome::Failed, Outcome::Planned];
 
     /// Stored and wire name.
     pub fn as_str(self) -> &'static str {
@@ -217,7 +219,14 @@ pub struct NewRecord {
 impl NewRecord {
     /// A report line without message or ids.
     pub fn new(kind: impl Into<String>, reference: impl Into<String>, outcome: Outcome) -> Self {
-        NewRecord { kind: kind.into(), reference: reference.into(), outcome, message: String::new(), magento_id: None, openerp_id: None }
+        NewRecord {
+            kind: kind.into(),
+            reference: reference.into(),
+            outcome,
+            message: String::new(),
+            magento_id: None,
+            openerp_id: None,
+        }
     }
 
     /// Sets the message.
@@ -287,7 +296,8 @@ fn from_row(r: &Row<'_>) -> Result<RunRow, StoreError> {
         id: r.get(0)?,
         backend: r.get(1)?,
         kind: r.get(2)?,
-        state: RunState::parse(&state).ok_or_else(|| StoreError::Corrupt { column: "runs.state", message: format!("{state:?}") })?,
+        state: RunState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt { column: "runs.state", message: format!("{state:?}") })?,
         dry_run: r.get(4)?,
         options: parse_json("runs.options", &options)?,
         created_at: parse_ts("runs.created_at", &created)?,
@@ -335,7 +345,9 @@ impl Runs<'_> {
         self.0
             .call(move |c| {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let sql = format!("SELECT {COLUMNS} FROM runs WHERE backend = ?1 AND kind = ?2 AND state IN ('queued', 'running')");
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM runs WHERE backend = ?1 AND kind = ?2 AND state IN ('queued', 'running')"
+                );
                 let existing = {
                     let mut st = tx.prepare_cached(&sql)?;
                     let mut rows = st.query(params![backend, kind])?;
@@ -351,8 +363,10 @@ impl Runs<'_> {
                     params![backend, kind, dry_run, options.to_string(), now, owner_pid],
                 )?;
                 let id = tx.last_insert_rowid();
-                let run =
-                    get_run(&tx, id)?.ok_or_else(|| StoreError::Corrupt { column: "runs", message: "row vanished after insert".into() })?;
+                let run = get_run(&tx, id)?.ok_or_else(|| StoreError::Corrupt {
+                    column: "runs",
+                    message: "row vanished after insert".into(),
+                })?;
                 tx.commit()?;
                 Ok(Created::New(run))
             })
@@ -369,7 +383,9 @@ impl Runs<'_> {
         let (backend, kind) = (backend.to_owned(), kind.to_owned());
         self.0
             .call(move |c| {
-                let sql = format!("SELECT {COLUMNS} FROM runs WHERE backend = ?1 AND kind = ?2 AND state IN ('queued', 'running')");
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM runs WHERE backend = ?1 AND kind = ?2 AND state IN ('queued', 'running')"
+                );
                 let mut st = c.prepare_cached(&sql)?;
                 let mut rows = st.query(params![backend, kind])?;
                 rows.next()?.map(from_row).transpose()
@@ -387,7 +403,8 @@ impl Runs<'_> {
                 );
                 let limit = if filter.limit == 0 { 50 } else { filter.limit };
                 let mut st = c.prepare_cached(&sql)?;
-                let mut rows = st.query(params![filter.backend, filter.kind, filter.state.map(RunState::as_str), limit])?;
+                let mut rows =
+                    st.query(params![filter.backend, filter.kind, filter.state.map(RunState::as_str), limit])?;
                 let mut out = Vec::new();
                 while let Some(r) = rows.next()? {
                     out.push(from_row(r)?);
@@ -453,7 +470,10 @@ impl Runs<'_> {
     pub async fn set_total(&self, id: i64, total: u64) -> Result<(), StoreError> {
         self.0
             .call(move |c| {
-                c.execute("UPDATE runs SET total = ?2, heartbeat_at = ?3 WHERE id = ?1", params![id, clamp(total), now_text()])?;
+                c.execute(
+                    "UPDATE runs SET total = ?2, heartbeat_at = ?3 WHERE id = ?1",
+                    params![id, clamp(total), now_text()],
+                )?;
                 Ok(())
             })
             .await
@@ -500,7 +520,8 @@ impl Runs<'_> {
             .call(move |c| {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let candidates: Vec<(i64, Option<i64>, Option<String>)> = {
-                    let mut st = tx.prepare("SELECT id, owner_pid, heartbeat_at FROM runs WHERE state IN ('queued', 'running')")?;
+                    let mut st = tx
+                        .prepare("SELECT id, owner_pid, heartbeat_at FROM runs WHERE state IN ('queued', 'running')")?;
                     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
                     rows.collect::<Result<_, _>>()?
                 };
@@ -536,12 +557,8 @@ impl Runs<'_> {
         let (level, text) = (level.to_owned(), text.to_owned());
         self.0
             .call(move |c| {
-                c.prepare_cached("INSERT INTO run_events (run_id, at, level, text) VALUES (?1, ?2, ?3, ?4)")?.execute(params![
-                    id,
-                    now_text(),
-                    level,
-                    text
-                ])?;
+                c.prepare_cached("INSERT INTO run_events (run_id, at, level, text) VALUES (?1, ?2, ?3, ?4)")?
+                    .execute(params![id, now_text(), level, text])?;
                 Ok(())
             })
             .await
@@ -597,7 +614,13 @@ impl Runs<'_> {
     }
 
     /// A page of report lines (in the order they were recorded) and the number matching.
-    pub async fn records(&self, id: i64, outcome: Option<Outcome>, offset: u32, limit: u32) -> Result<(u64, Vec<RunRecord>), StoreError> {
+    pub async fn records(
+        &self,
+        id: i64,
+        outcome: Option<Outcome>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(u64, Vec<RunRecord>), StoreError> {
         self.0
             .call(move |c| {
                 let o = outcome.map(Outcome::as_str);
@@ -618,8 +641,10 @@ impl Runs<'_> {
                     out.push(RunRecord {
                         kind: r.get(0)?,
                         reference: r.get(1)?,
-                        outcome: Outcome::parse(&outcome)
-                            .ok_or_else(|| StoreError::Corrupt { column: "run_records.outcome", message: format!("{outcome:?}") })?,
+                        outcome: Outcome::parse(&outcome).ok_or_else(|| StoreError::Corrupt {
+                            column: "run_records.outcome",
+                            message: format!("{outcome:?}"),
+                        })?,
                         message: r.get(3)?,
                         magento_id: r.get(4)?,
                         openerp_id: r.get(5)?,

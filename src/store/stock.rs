@@ -41,7 +41,8 @@ fn from_row(r: &Row<'_>) -> Result<StockSent, StoreError> {
         product_id: r.get(1)?,
         scope: r.get(2)?,
         sku: r.get(3)?,
-        qty: Decimal::from_str(&qty).map_err(|e| StoreError::Corrupt { column: "stock_sent.qty", message: format!("{qty:?}: {e}") })?,
+        qty: Decimal::from_str(&qty)
+            .map_err(|e| StoreError::Corrupt { column: "stock_sent.qty", message: format!("{qty:?}: {e}") })?,
         is_in_stock: r.get(5)?,
         at: parse_ts("stock_sent.at", &at)?,
     })
@@ -59,7 +60,8 @@ impl StockSentLog<'_> {
         let backend = backend.to_owned();
         self.0
             .call(move |c| {
-                let sql = format!("SELECT {COLUMNS} FROM stock_sent WHERE backend = ?1 AND product_id = ?2 AND scope = ?3");
+                let sql =
+                    format!("SELECT {COLUMNS} FROM stock_sent WHERE backend = ?1 AND product_id = ?2 AND scope = ?3");
                 let mut st = c.prepare_cached(&sql)?;
                 let mut rows = st.query(params![backend, product_id, scope])?;
                 rows.next()?.map(from_row).transpose()

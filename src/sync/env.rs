@@ -71,7 +71,8 @@ impl PeerSet {
             let peers = match b {
                 BackendConfig::Remote { openerp, magento } => Peers::new(name, magento, openerp)?,
                 BackendConfig::Sandbox => {
-                    let s = sandbox.ok_or_else(|| format!("backend {name:?} needs the sandboxes, which are not started"))?;
+                    let s = sandbox
+                        .ok_or_else(|| format!("backend {name:?} needs the sandboxes, which are not started"))?;
                     Peers::new(name, &s.magento, &s.openerp)?
                 }
             };

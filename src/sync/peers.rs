@@ -82,7 +82,9 @@ impl Backends for PeerBackends {
             let (openerp, magento) = tokio::join!(openerp_fut, magento_fut);
             let (settings_ok, settings_message) = if openerp.ok {
                 match p.settings().await {
-                    Ok(s) if s.stores.is_empty() => (false, "no store view is mapped yet: use Load stores on the backend".into()),
+                    Ok(s) if s.stores.is_empty() => {
+                        (false, "no store view is mapped yet: use Load stores on the backend".into())
+                    }
                     Ok(s) => (true, format!("{} store view(s) mapped", s.stores.len())),
                     Err(e) => (false, e.to_string()),
                 }
@@ -99,16 +101,27 @@ impl Backends for PeerBackends {
                 peer: Peer::Magento,
                 message: format!("unknown backend {backend:?}"),
             })?;
-            let views = p.magento.stores().await.map_err(|e| PeerError::Failed { peer: Peer::Magento, message: e.to_string() })?;
+            let views = p
+                .magento
+                .stores()
+                .await
+                .map_err(|e| PeerError::Failed { peer: Peer::Magento, message: e.to_string() })?;
             Ok(structure(&views))
         })
     }
 
     fn taxes(self: Arc<Self>, ctx: RunContext) -> BoxFuture<Result<TaxSync, JobError>> {
         Box::pin(async move {
-            let p = self.peers.get(ctx.backend()).ok_or_else(|| JobError::failed(format!("unknown backend {:?}", ctx.backend())))?;
+            let p = self
+                .peers
+                .get(ctx.backend())
+                .ok_or_else(|| JobError::failed(format!("unknown backend {:?}", ctx.backend())))?;
             let classes = p.magento.tax_classes().await.map_err(|e| JobError::failed(format!("Magento: {e}")))?;
-            let taxes_list = p.openerp.sale_taxes(false, &Context::default()).await.map_err(|e| JobError::failed(format!("OpenERP: {e}")))?;
+            let taxes_list = p
+                .openerp
+                .sale_taxes(false, &Context::default())
+                .await
+                .map_err(|e| JobError::failed(format!("OpenERP: {e}")))?;
             let mapping = taxes::propose(&classes, &taxes_list);
             for m in &mapping {
                 let outcome = crate::store::Outcome::Skipped;
@@ -129,7 +142,9 @@ pub fn structure(views: &[crate::magento::types::StoreView]) -> StoreStructure {
     let mut groups = BTreeMap::new();
     let mut store_views = Vec::new();
     for v in views {
-        websites.entry(v.website_id).or_insert_with(|| Website { id: v.website_id, name: format!("Website {}", v.website_id) });
+        websites
+            .entry(v.website_id)
+            .or_insert_with(|| Website { id: v.website_id, name: format!("Website {}", v.website_id) });
         groups.entry(v.group_id).or_insert_with(|| StoreGroup {
             id: v.group_id,
             website_id: v.website_id,

@@ -66,7 +66,10 @@ pub fn propose(classes: &[TaxClass], taxes: &[Tax]) -> Vec<TaxMapping> {
                         reason: format!("proposed by rate: other {rate} % taxes use {}", class_name(classes, class)),
                         ..base
                     },
-                    None => TaxMapping { reason: "no Magento class matches this tax by name or rate; choose one".into(), ..base },
+                    None => TaxMapping {
+                        reason: "no Magento class matches this tax by name or rate; choose one".into(),
+                        ..base
+                    },
                 },
                 None => TaxMapping { reason: "not a percent tax; choose a class by hand".into(), ..base },
             }
@@ -176,10 +179,15 @@ mod tests {
 
     #[test]
     fn product_class_from_its_taxes() {
-        let map: BTreeMap<i64, Tax> = [tax(1, "A", "8.25", Some(2)), tax(2, "B", "8.375", Some(2)), tax(3, "C", "0", Some(0)), tax(4, "D", "2", None)]
-            .into_iter()
-            .map(|t| (t.id, t))
-            .collect();
+        let map: BTreeMap<i64, Tax> = [
+            tax(1, "A", "8.25", Some(2)),
+            tax(2, "B", "8.375", Some(2)),
+            tax(3, "C", "0", Some(0)),
+            tax(4, "D", "2", None),
+        ]
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
         assert_eq!(product_tax_class(&[], &map), Ok(0));
         assert_eq!(product_tax_class(&[1, 2], &map), Ok(2));
         assert_eq!(product_tax_class(&[1, 3], &map), Err(TaxClassError::Conflict(vec![2, 0])));

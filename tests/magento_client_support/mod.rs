@@ -21,9 +21,7 @@ use axum::response::{IntoResponse, Response};
 use dxr::Value;
 use magento_connector::config::{MagentoEndpoint, MagentoKind, MultiCallMode};
 use magento_connector::magento::Magento1Client;
-use magento_connector::rpc::dispatch::{
-    Call, Endpoint, FaultStyle, Limits, MethodResult, Registry, RequestMeta,
-};
+use magento_connector::rpc::dispatch::{Call, Endpoint, FaultStyle, Limits, MethodResult, Registry, RequestMeta};
 use magento_connector::rpc::{Fault, value};
 use magento_connector::secret::Secret;
 
@@ -90,12 +88,7 @@ pub struct FakeState {
 impl FakeState {
     /// Number of logged requests with this top-level method.
     pub fn count(&self, method: &str) -> usize {
-        self.log
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|l| l.method == method)
-            .count()
+        self.log.lock().unwrap().iter().filter(|l| l.method == method).count()
     }
 
     /// Number of `call` requests for this API path.
@@ -172,16 +165,12 @@ fn session_ok(st: &FakeState, p: Option<&Value>) -> Result<(), Fault> {
 }
 
 fn log(st: &FakeState, call: &Call) {
-    st.log.lock().unwrap().push(Logged {
-        method: call.method.clone(),
-        params: call.params.clone(),
-    });
+    st.log.lock().unwrap().push(Logged { method: call.method.clone(), params: call.params.clone() });
 }
 
 async fn login(st: Arc<FakeState>, call: Call) -> MethodResult {
     log(&st, &call);
-    let (Some(Value::String(user)), Some(Value::String(key)), 2) =
-        (call.param(0), call.param(1), call.params.len())
+    let (Some(Value::String(user)), Some(Value::String(key)), 2) = (call.param(0), call.param(1), call.params.len())
     else {
         return Err(signature_fault());
     };
@@ -189,11 +178,7 @@ async fn login(st: Arc<FakeState>, call: Call) -> MethodResult {
         return Err(Fault::new(2, "Access denied."));
     }
     let n = st.logins.fetch_add(1, Ordering::SeqCst);
-    let sid = if n == 0 {
-        RECORDED_SID.to_owned()
-    } else {
-        format!("{n:032x}")
-    };
+    let sid = if n == 0 { RECORDED_SID.to_owned() } else { format!("{n:032x}") };
     st.sessions.lock().unwrap().insert(sid.clone());
     Ok(value::string(sid))
 }
@@ -201,9 +186,7 @@ async fn login(st: Arc<FakeState>, call: Call) -> MethodResult {
 async fn call(st: Arc<FakeState>, call: Call) -> MethodResult {
     log(&st, &call);
     let path = match (call.param(1), call.param(2), call.params.len()) {
-        (Some(Value::String(p)), None, 2) | (Some(Value::String(p)), Some(Value::Array(_)), 3) => {
-            p.clone()
-        }
+        (Some(Value::String(p)), None, 2) | (Some(Value::String(p)), Some(Value::Array(_)), 3) => p.clone(),
         _ => return Err(signature_fault()),
     };
     session_ok(&st, call.param(0))?;
@@ -310,21 +293,14 @@ impl Fake {
             multicall,
         });
         let mut reg = Registry::new(FaultStyle::Zend);
-        reg.method("login", "", login)
-            .method("call", "", call)
-            .method("multiCall", "", multi_call)
-            .method("endSession", "", end_session);
-        let ep = Endpoint::new(
-            reg,
-            Arc::clone(&state),
-            Limits {
-                max_body_bytes: 16 * 1024 * 1024,
-                ..Limits::default()
-            },
+        reg.method("login", "", login).method("call", "", call).method("multiCall", "", multi_call).method(
+            "endSession",
+            "",
+            end_session,
         );
-        let app = axum::Router::new()
-            .route("/api/xmlrpc/", axum::routing::post(http))
-            .with_state(ep);
+        let ep =
+            Endpoint::new(reg, Arc::clone(&state), Limits { max_body_bytes: 16 * 1024 * 1024, ..Limits::default() });
+        let app = axum::Router::new().route("/api/xmlrpc/", axum::routing::post(http)).with_state(ep);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
@@ -358,9 +334,7 @@ impl Fake {
     pub fn client_with(&self, f: impl FnOnce(&mut MagentoEndpoint)) -> Magento1Client {
         let mut ep = self.endpoint();
         f(&mut ep);
-        Magento1Client::new(&ep)
-            .unwrap()
-            .with_backoff(Duration::from_millis(1), Duration::from_millis(5))
+        Magento1Client::new(&ep).unwrap().with_backoff(Duration::from_millis(1), Duration::from_millis(5))
     }
 }
 
@@ -371,14 +345,11 @@ impl Fake {
 /// or one level higher (a worktree under `wt/`).
 pub fn recording_path(name: &str) -> std::path::PathBuf {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = [
-        "../shared/recordings/magento1",
-        "../../shared/recordings/magento1",
-    ]
-    .iter()
-    .map(|d| root.join(d))
-    .find(|d| d.is_dir())
-    .unwrap_or_else(|| panic!("recordings not found next to {}", root.display()));
+    let dir = ["../shared/recordings/magento1", "../../shared/recordings/magento1"]
+        .iter()
+        .map(|d| root.join(d))
+        .find(|d| d.is_dir())
+        .unwrap_or_else(|| panic!("recordings not found next to {}", root.display()));
     dir.join(name)
 }
 

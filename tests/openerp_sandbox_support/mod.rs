@@ -28,10 +28,7 @@ impl Client {
     pub fn new(erp: &OpenErpSandbox) -> Client {
         magento_connector::rpc::transport::install_crypto_provider();
         Client {
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(20))
-                .build()
-                .expect("client"),
+            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(20)).build().expect("client"),
             base: erp.url(),
             db: erp.db().to_owned(),
             password: erp.password().to_owned(),
@@ -48,29 +45,15 @@ impl Client {
             .send()
             .await?;
         let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        let content_type =
+            resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         let body = resp.text().await?;
-        Ok(Raw {
-            status,
-            content_type,
-            body,
-        })
+        Ok(Raw { status, content_type, body })
     }
 
     /// GET on a path.
     pub async fn get(&self, path: &str) -> u16 {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("get")
-            .status()
-            .as_u16()
+        self.http.get(format!("{}{path}", self.base)).send().await.expect("get").status().as_u16()
     }
 
     /// Calls `method` on `path`, returning the value or the fault.
@@ -82,15 +65,8 @@ impl Client {
     }
 
     /// `execute_kw` as uid 2 on `/xmlrpc/2/object`.
-    pub async fn exec(
-        &self,
-        model: &str,
-        method: &str,
-        args: Vec<Value>,
-        kwargs: Map,
-    ) -> Result<Value, Fault> {
-        self.exec_at("/xmlrpc/2/object", model, method, args, kwargs)
-            .await
+    pub async fn exec(&self, model: &str, method: &str, args: Vec<Value>, kwargs: Map) -> Result<Value, Fault> {
+        self.exec_at("/xmlrpc/2/object", model, method, args, kwargs).await
     }
 
     /// `execute_kw` as uid 2 on a given object endpoint.
@@ -135,19 +111,13 @@ pub fn decode(body: &str) -> Result<Value, Fault> {
 /// `[[field, op, value], ...]`.
 pub fn domain(leaves: &[(&str, &str, Value)]) -> Value {
     Value::Array(
-        leaves
-            .iter()
-            .map(|(f, o, v)| value::array([value::string(*f), value::string(*o), v.clone()]))
-            .collect(),
+        leaves.iter().map(|(f, o, v)| value::array([value::string(*f), value::string(*o), v.clone()])).collect(),
     )
 }
 
 /// A kwargs struct.
 pub fn kw(items: &[(&str, Value)]) -> Map {
-    items
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-        .collect()
+    items.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
 }
 
 /// A list of field names.
@@ -197,7 +167,5 @@ pub fn s<'a>(m: &'a Map, k: &str) -> &'a str {
 
 /// A many2one member's id.
 pub fn m2o(m: &Map, k: &str) -> Option<i64> {
-    value::to_many2one(k, m.get(k).expect(k))
-        .expect(k)
-        .map(|x| x.id)
+    value::to_many2one(k, m.get(k).expect(k)).expect(k).map(|x| x.id)
 }

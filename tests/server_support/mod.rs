@@ -15,7 +15,8 @@ use magento_connector::rpc::transport::{DecodeFailure, decode_response};
 use magento_connector::rpc::{CallError, Fault, HttpOptions, Transport, value};
 use magento_connector::secret::Secret;
 use magento_connector::server::backends::{
-    Backends, CheckReport, EndCheck, PeerError, StoreGroup, StoreStructure, StoreView, TaxClass, TaxMapping, TaxSync, Website,
+    Backends, CheckReport, EndCheck, PeerError, StoreGroup, StoreStructure, StoreView, TaxClass, TaxMapping, TaxSync,
+    Website,
 };
 use magento_connector::server::jobs::{BoxFuture, JobError, JobExecutor, JobKind, Summary};
 use magento_connector::server::{App, AppState, RunContext, RunSettings, Services};
@@ -56,7 +57,8 @@ impl TestServer {
 /// A client with an optional Authorization header value.
 pub fn client(url: &str, authorization: Option<&str>) -> Transport {
     let headers = authorization.map(|a| vec![("Authorization".to_owned(), Secret::new(a))]).unwrap_or_default();
-    Transport::new(url, &HttpOptions { headers, request_timeout: Duration::from_secs(30), ..HttpOptions::default() }).unwrap()
+    Transport::new(url, &HttpOptions { headers, request_timeout: Duration::from_secs(30), ..HttpOptions::default() })
+        .unwrap()
 }
 
 /// The default test configuration: the sandbox backend plus a remote backend `shop` whose
@@ -113,7 +115,13 @@ pub async fn spawn(services: Services, store: Store, settings: RunSettings) -> T
     let handle = tokio::spawn(app.serve(listener, async move {
         let _ = rx.await;
     }));
-    TestServer { url: format!("http://{addr}/RPC2"), base: format!("http://{addr}"), state, stop: Some(tx), handle: Some(handle) }
+    TestServer {
+        url: format!("http://{addr}/RPC2"),
+        base: format!("http://{addr}"),
+        state,
+        stop: Some(tx),
+        handle: Some(handle),
+    }
 }
 
 /// Fast settings for tests.
@@ -203,11 +211,20 @@ impl JobExecutor for FakeExecutor {
             match ctx.kind() {
                 JobKind::Categories => {
                     ctx.set_total(3).await?;
-                    ctx.record(NewRecord::new("category", "Root/Shoes", Outcome::Created).magento_id("12").openerp_id(4)).await?;
+                    ctx.record(
+                        NewRecord::new("category", "Root/Shoes", Outcome::Created).magento_id("12").openerp_id(4),
+                    )
+                    .await?;
                     ctx.advance(1).await?;
-                    ctx.record(NewRecord::new("category", "Root/Hats", Outcome::Updated).magento_id("13").openerp_id(5)).await?;
+                    ctx.record(
+                        NewRecord::new("category", "Root/Hats", Outcome::Updated).magento_id("13").openerp_id(5),
+                    )
+                    .await?;
                     ctx.advance(1).await?;
-                    ctx.record(NewRecord::new("category", "Root/Bad", Outcome::Failed).message("name is empty").openerp_id(6)).await?;
+                    ctx.record(
+                        NewRecord::new("category", "Root/Bad", Outcome::Failed).message("name is empty").openerp_id(6),
+                    )
+                    .await?;
                     ctx.advance(1).await?;
                     ctx.warn("one category failed").await;
                     Ok(Summary::new("3 categories processed"))
@@ -233,7 +250,9 @@ impl JobExecutor for FakeExecutor {
                 JobKind::OrdersImport => {
                     tracing::warn!("login with password {ERP_PASSWORD} refused");
                     ctx.info(format!("tried key {MAGENTO_KEY}")).await;
-                    Err(JobError::failed(format!("OpenERP refused password {ERP_PASSWORD} and Magento key {MAGENTO_KEY}")))
+                    Err(JobError::failed(format!(
+                        "OpenERP refused password {ERP_PASSWORD} and Magento key {MAGENTO_KEY}"
+                    )))
                 }
                 _ => Ok(Summary::default()),
             }

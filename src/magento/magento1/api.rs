@@ -25,9 +25,7 @@ fn decode_each<T>(
         .into_iter()
         .zip(keys)
         .map(|(r, key)| {
-            r.and_then(|v| {
-                parse(&v).map_err(|e| MagentoError::protocol(path, e.to_string()).with_key(key))
-            })
+            r.and_then(|v| parse(&v).map_err(|e| MagentoError::protocol(path, e.to_string()).with_key(key)))
         })
         .collect()
 }
@@ -96,26 +94,11 @@ impl MagentoApi for Magento1Client {
     }
 
     async fn version(&self) -> MagentoResult<VersionInfo> {
-        self.call_parsed(
-            "magento.info",
-            &[],
-            Retry::Transient,
-            None,
-            catalog::version,
-        )
-        .await
+        self.call_parsed("magento.info", &[], Retry::Transient, None, catalog::version).await
     }
 
     async fn stores(&self) -> MagentoResult<Vec<StoreView>> {
-        let rows = self
-            .call_parsed(
-                "store.list",
-                &[],
-                Retry::Transient,
-                None,
-                catalog::store_list,
-            )
-            .await?;
+        let rows = self.call_parsed("store.list", &[], Retry::Transient, None, catalog::store_list).await?;
         let roots = self.group_roots(&rows).await?;
         rows.into_iter()
             .map(|r| {
@@ -143,11 +126,7 @@ impl MagentoApi for Magento1Client {
         self.end_session().await
     }
 
-    async fn category_tree(
-        &self,
-        root_id: Option<i64>,
-        scope: Scope,
-    ) -> MagentoResult<CategoryNode> {
+    async fn category_tree(&self, root_id: Option<i64>, scope: Scope) -> MagentoResult<CategoryNode> {
         let key = root_id.map(|r| r.to_string());
         self.call_parsed(
             "catalog_category.tree",
@@ -173,11 +152,7 @@ impl MagentoApi for Magento1Client {
 
     async fn create_category(&self, parent_id: i64, category: &NewCategory) -> MagentoResult<i64> {
         if category.name.trim().is_empty() {
-            return Err(refused_locally(
-                "catalog_category.create",
-                &parent_id.to_string(),
-                "a category needs a name",
-            ));
+            return Err(refused_locally("catalog_category.create", &parent_id.to_string(), "a category needs a name"));
         }
         self.call_parsed(
             "catalog_category.create",
@@ -189,29 +164,14 @@ impl MagentoApi for Magento1Client {
         .await
     }
 
-    async fn update_category(
-        &self,
-        id: i64,
-        update: &CategoryUpdate,
-        scope: Scope,
-    ) -> MagentoResult<()> {
+    async fn update_category(&self, id: i64, update: &CategoryUpdate, scope: Scope) -> MagentoResult<()> {
         let key = id.to_string();
-        self.call(
-            "catalog_category.update",
-            &encode::category_update(id, update, scope),
-            Retry::Transient,
-            Some(&key),
-        )
-        .await
-        .map(drop)
+        self.call("catalog_category.update", &encode::category_update(id, update, scope), Retry::Transient, Some(&key))
+            .await
+            .map(drop)
     }
 
-    async fn move_category(
-        &self,
-        id: i64,
-        parent_id: i64,
-        after_id: Option<i64>,
-    ) -> MagentoResult<()> {
+    async fn move_category(&self, id: i64, parent_id: i64, after_id: Option<i64>) -> MagentoResult<()> {
         let key = id.to_string();
         self.call(
             "catalog_category.move",
@@ -227,14 +187,7 @@ impl MagentoApi for Magento1Client {
         let mut out = Vec::new();
         for args in encode::product_list(filter) {
             out.extend(
-                self.call_parsed(
-                    "catalog_product.list",
-                    &args,
-                    Retry::Transient,
-                    None,
-                    catalog::product_list,
-                )
-                .await?,
+                self.call_parsed("catalog_product.list", &args, Retry::Transient, None, catalog::product_list).await?,
             );
         }
         Ok(out)
@@ -259,34 +212,17 @@ impl MagentoApi for Magento1Client {
 
     async fn create_product(&self, product: &NewProduct) -> MagentoResult<i64> {
         let mut results = self.create_products(std::slice::from_ref(product)).await;
-        results.pop().unwrap_or_else(|| {
-            Err(MagentoError::protocol(
-                "catalog_product.create",
-                "no result",
-            ))
-        })
+        results.pop().unwrap_or_else(|| Err(MagentoError::protocol("catalog_product.create", "no result")))
     }
 
     async fn update_product(&self, update: &ProductUpdate) -> MagentoResult<()> {
-        self.call(
-            "catalog_product.update",
-            &encode::product_update(update),
-            Retry::Transient,
-            Some(&update.sku),
-        )
-        .await
-        .map(drop)
+        self.call("catalog_product.update", &encode::product_update(update), Retry::Transient, Some(&update.sku))
+            .await
+            .map(drop)
     }
 
     async fn disable_product(&self, sku: &str) -> MagentoResult<()> {
-        self.call(
-            "catalog_product.update",
-            &encode::product_disable(sku),
-            Retry::Transient,
-            Some(sku),
-        )
-        .await
-        .map(drop)
+        self.call("catalog_product.update", &encode::product_disable(sku), Retry::Transient, Some(sku)).await.map(drop)
     }
 
     async fn create_products(&self, products: &[NewProduct]) -> Vec<MagentoResult<i64>> {
@@ -295,11 +231,7 @@ impl MagentoApi for Magento1Client {
         let mut positions = Vec::new();
         for (i, p) in products.iter().enumerate() {
             if p.sku.trim().is_empty() {
-                slots.push(Some(Err(refused_locally(
-                    "catalog_product.create",
-                    &p.sku,
-                    "a product needs a SKU",
-                ))));
+                slots.push(Some(Err(refused_locally("catalog_product.create", &p.sku, "a product needs a SKU"))));
                 continue;
             }
             slots.push(None);
@@ -312,25 +244,13 @@ impl MagentoApi for Magento1Client {
             });
         }
         let keys: Vec<String> = items.iter().map(|it| it.key.clone()).collect();
-        let results = decode_each(
-            self.batch(items).await,
-            keys,
-            "catalog_product.create",
-            parse::created_id,
-        );
+        let results = decode_each(self.batch(items).await, keys, "catalog_product.create", parse::created_id);
         for (i, r) in positions.into_iter().zip(results) {
             slots[i] = Some(r);
         }
         slots
             .into_iter()
-            .map(|s| {
-                s.unwrap_or_else(|| {
-                    Err(MagentoError::protocol(
-                        "catalog_product.create",
-                        "no result",
-                    ))
-                })
-            })
+            .map(|s| s.unwrap_or_else(|| Err(MagentoError::protocol("catalog_product.create", "no result"))))
             .collect()
     }
 
@@ -344,11 +264,7 @@ impl MagentoApi for Magento1Client {
                 create_sku: None,
             })
             .collect();
-        self.batch(items)
-            .await
-            .into_iter()
-            .map(|r| r.map(drop))
-            .collect()
+        self.batch(items).await.into_iter().map(|r| r.map(drop)).collect()
     }
 
     async fn images(&self, sku: &str) -> MagentoResult<Vec<ProductImage>> {
@@ -364,11 +280,7 @@ impl MagentoApi for Magento1Client {
 
     async fn add_image(&self, sku: &str, image: &NewImage) -> MagentoResult<String> {
         if image.content.is_empty() {
-            return Err(refused_locally(
-                "catalog_product_attribute_media.create",
-                sku,
-                "the image is empty",
-            ));
+            return Err(refused_locally("catalog_product_attribute_media.create", sku, "the image is empty"));
         }
         self.call_parsed(
             "catalog_product_attribute_media.create",
@@ -418,72 +330,34 @@ impl MagentoApi for Magento1Client {
                 create_sku: None,
             })
             .collect();
-        self.batch(items)
-            .await
-            .into_iter()
-            .map(|r| r.map(drop))
-            .collect()
+        self.batch(items).await.into_iter().map(|r| r.map(drop)).collect()
     }
 
     async fn tax_classes(&self) -> MagentoResult<Vec<TaxClass>> {
         let args = [crate::rpc::value::string("tax_class_id")];
-        self.call_parsed(
-            "catalog_product_attribute.options",
-            &args,
-            Retry::Transient,
-            None,
-            catalog::tax_classes,
-        )
-        .await
+        self.call_parsed("catalog_product_attribute.options", &args, Retry::Transient, None, catalog::tax_classes).await
     }
 
     async fn customer(&self, id: i64) -> MagentoResult<Customer> {
         let key = id.to_string();
         let args = [crate::rpc::value::id(id)];
-        self.call_parsed(
-            "customer.info",
-            &args,
-            Retry::Transient,
-            Some(&key),
-            customer::customer,
-        )
-        .await
+        self.call_parsed("customer.info", &args, Retry::Transient, Some(&key), customer::customer).await
     }
 
     async fn customer_addresses(&self, customer_id: i64) -> MagentoResult<Vec<CustomerAddress>> {
         let key = customer_id.to_string();
         let args = [crate::rpc::value::id(customer_id)];
-        self.call_parsed(
-            "customer_address.list",
-            &args,
-            Retry::Transient,
-            Some(&key),
-            customer::addresses,
-        )
-        .await
+        self.call_parsed("customer_address.list", &args, Retry::Transient, Some(&key), customer::addresses).await
     }
 
     async fn list_orders(&self, filter: &OrderFilter) -> MagentoResult<Vec<OrderSummary>> {
-        self.call_parsed(
-            "sales_order.list",
-            &encode::order_list(filter),
-            Retry::Transient,
-            None,
-            sales::order_list,
-        )
-        .await
+        self.call_parsed("sales_order.list", &encode::order_list(filter), Retry::Transient, None, sales::order_list)
+            .await
     }
 
     async fn order(&self, increment_id: &str) -> MagentoResult<Order> {
         let args = [crate::rpc::value::string(increment_id)];
-        self.call_parsed(
-            "sales_order.info",
-            &args,
-            Retry::Transient,
-            Some(increment_id),
-            sales::order,
-        )
-        .await
+        self.call_parsed("sales_order.info", &args, Retry::Transient, Some(increment_id), sales::order).await
     }
 
     async fn orders(&self, increment_ids: &[String]) -> Vec<MagentoResult<Order>> {
@@ -496,19 +370,10 @@ impl MagentoApi for Magento1Client {
                 create_sku: None,
             })
             .collect();
-        decode_each(
-            self.batch(items).await,
-            increment_ids.iter().cloned(),
-            "sales_order.info",
-            sales::order,
-        )
+        decode_each(self.batch(items).await, increment_ids.iter().cloned(), "sales_order.info", sales::order)
     }
 
-    async fn add_order_comment(
-        &self,
-        increment_id: &str,
-        comment: &OrderComment,
-    ) -> MagentoResult<()> {
+    async fn add_order_comment(&self, increment_id: &str, comment: &OrderComment) -> MagentoResult<()> {
         self.call(
             "sales_order.addComment",
             &encode::order_comment(increment_id, comment),
@@ -521,45 +386,20 @@ impl MagentoApi for Magento1Client {
 
     async fn cancel_order(&self, increment_id: &str) -> MagentoResult<()> {
         let args = [crate::rpc::value::string(increment_id)];
-        self.call(
-            "sales_order.cancel",
-            &args,
-            Retry::DeadlockOnly,
-            Some(increment_id),
-        )
-        .await
-        .map(drop)
+        self.call("sales_order.cancel", &args, Retry::DeadlockOnly, Some(increment_id)).await.map(drop)
     }
 
     async fn hold_order(&self, increment_id: &str) -> MagentoResult<()> {
         let args = [crate::rpc::value::string(increment_id)];
-        self.call(
-            "sales_order.hold",
-            &args,
-            Retry::DeadlockOnly,
-            Some(increment_id),
-        )
-        .await
-        .map(drop)
+        self.call("sales_order.hold", &args, Retry::DeadlockOnly, Some(increment_id)).await.map(drop)
     }
 
     async fn unhold_order(&self, increment_id: &str) -> MagentoResult<()> {
         let args = [crate::rpc::value::string(increment_id)];
-        self.call(
-            "sales_order.unhold",
-            &args,
-            Retry::DeadlockOnly,
-            Some(increment_id),
-        )
-        .await
-        .map(drop)
+        self.call("sales_order.unhold", &args, Retry::DeadlockOnly, Some(increment_id)).await.map(drop)
     }
 
-    async fn create_invoice(
-        &self,
-        increment_id: &str,
-        invoice: &InvoiceRequest,
-    ) -> MagentoResult<String> {
+    async fn create_invoice(&self, increment_id: &str, invoice: &InvoiceRequest) -> MagentoResult<String> {
         self.call_parsed(
             "sales_order_invoice.create",
             &encode::invoice_create(increment_id, invoice),
@@ -570,11 +410,7 @@ impl MagentoApi for Magento1Client {
         .await
     }
 
-    async fn create_shipment(
-        &self,
-        increment_id: &str,
-        shipment: &ShipmentRequest,
-    ) -> MagentoResult<String> {
+    async fn create_shipment(&self, increment_id: &str, shipment: &ShipmentRequest) -> MagentoResult<String> {
         self.call_parsed(
             "sales_order_shipment.create",
             &encode::shipment_create(increment_id, shipment),

@@ -105,16 +105,10 @@ impl Magento1Client {
         let mut attempt = 1;
         loop {
             let started = Instant::now();
-            let params = vec![
-                value::string(self.api_user.clone()),
-                value::string(self.api_key.expose()),
-            ];
+            let params = vec![value::string(self.api_user.clone()), value::string(self.api_key.expose())];
             match self.send("login", params).await {
                 Ok(Value::String(s)) if !s.trim().is_empty() => {
-                    tracing::debug!(
-                        elapsed_ms = started.elapsed().as_millis() as u64,
-                        "logged in to Magento"
-                    );
+                    tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "logged in to Magento");
                     return Ok(Secret::new(s.trim()));
                 }
                 Ok(other) => {
@@ -122,24 +116,16 @@ impl Magento1Client {
                         Value::String(_) => "an empty string".to_owned(),
                         v => value::describe(&v),
                     };
-                    return Err(MagentoError::protocol(
-                        "login",
-                        format!("expected a session id, got {found}"),
-                    ));
+                    return Err(MagentoError::protocol("login", format!("expected a session id, got {found}")));
                 }
                 Err(e) => {
                     let mut err = self.scrub(faults::from_call_error("login", &e), None);
                     if err.kind == ErrorKind::Auth {
-                        err.message =
-                            format!("API user {:?} refused: {}", self.api_user, err.message);
+                        err.message = format!("API user {:?} refused: {}", self.api_user, err.message);
                     }
                     if err.is_retryable() && attempt < self.backoff.attempts {
                         let delay = self.backoff.delay(attempt);
-                        tracing::warn!(
-                            attempt,
-                            delay_ms = delay.as_millis() as u64,
-                            "login failed, retrying: {err}"
-                        );
+                        tracing::warn!(attempt, delay_ms = delay.as_millis() as u64, "login failed, retrying: {err}");
                         tokio::time::sleep(delay).await;
                         attempt += 1;
                         continue;
@@ -163,11 +149,8 @@ impl Magento1Client {
         let mut attempt = 1;
         let mut relogged = false;
         loop {
-            let (sid, generation) = self
-                .session
-                .current(|| self.login())
-                .await
-                .map_err(|e| e.with_key_if_unset(key))?;
+            let (sid, generation) =
+                self.session.current(|| self.login()).await.map_err(|e| e.with_key_if_unset(key))?;
             let started = Instant::now();
             match self.send(method, build(sid.expose())).await {
                 Ok(v) => {
@@ -185,9 +168,7 @@ impl Magento1Client {
                     self.session.invalidate(generation).await;
                 }
                 Err(e) => {
-                    let mut err = self
-                        .scrub(faults::from_call_error(label, &e), Some(&sid))
-                        .with_key_if_unset(key);
+                    let mut err = self.scrub(faults::from_call_error(label, &e), Some(&sid)).with_key_if_unset(key);
                     let again = match retry {
                         Retry::Transient => err.is_retryable(),
                         Retry::DeadlockOnly => err.is_retryable() && err.fault_code.is_some(),
@@ -223,10 +204,7 @@ impl Magento1Client {
         retry: Retry,
         key: Option<&str>,
     ) -> MagentoResult<Value> {
-        self.authed("call", path, key, retry, |sid| {
-            encode::call_params(sid, path, args)
-        })
-        .await
+        self.authed("call", path, key, retry, |sid| encode::call_params(sid, path, args)).await
     }
 
     /// Calls `path` and decodes the answer with `parse`; a decoding failure is a protocol
@@ -248,10 +226,7 @@ impl Magento1Client {
         let Some(sid) = self.session.take().await else {
             return Ok(());
         };
-        match self
-            .send("endSession", vec![value::string(sid.expose())])
-            .await
-        {
+        match self.send("endSession", vec![value::string(sid.expose())]).await {
             Ok(_) => Ok(()),
             Err(CallError::Fault(f)) if f.code == 5 => Ok(()),
             Err(e) => Err(self.scrub(faults::from_call_error("endSession", &e), Some(&sid))),
@@ -275,12 +250,7 @@ impl Magento1Client {
     }
 
     fn mark_supported(&self) {
-        let _ = self.multicall.compare_exchange(
-            MC_UNKNOWN,
-            MC_SUPPORTED,
-            Ordering::SeqCst,
-            Ordering::SeqCst,
-        );
+        let _ = self.multicall.compare_exchange(MC_UNKNOWN, MC_SUPPORTED, Ordering::SeqCst, Ordering::SeqCst);
     }
 
     /// Whether batches go through `multiCall` (and are not known to be refused).
@@ -304,9 +274,7 @@ impl Magento1Client {
         }
         let calls = encode::multicall_calls([("magento.info", &[][..])]);
         match self
-            .authed("multiCall", "multiCall", None, Retry::Transient, |sid| {
-                vec![value::string(sid), calls.clone()]
-            })
+            .authed("multiCall", "multiCall", None, Retry::Transient, |sid| vec![value::string(sid), calls.clone()])
             .await
         {
             Ok(_) => {
@@ -339,9 +307,7 @@ impl Magento1Client {
         let calls = encode::multicall_calls(chunk.iter().map(|it| (it.path, it.args.as_slice())));
         let label = format!("multiCall({} x {})", chunk.len(), chunk[0].path);
         match self
-            .authed("multiCall", &label, None, Retry::Transient, |sid| {
-                vec![value::string(sid), calls.clone()]
-            })
+            .authed("multiCall", &label, None, Retry::Transient, |sid| vec![value::string(sid), calls.clone()])
             .await
         {
             Ok(Value::Array(results)) if results.len() == chunk.len() => {
@@ -350,11 +316,7 @@ impl Magento1Client {
             }
             Ok(other) => Multi::Failed(MagentoError::protocol(
                 label,
-                format!(
-                    "expected {} results, got {}",
-                    chunk.len(),
-                    value::describe(&other)
-                ),
+                format!("expected {} results, got {}", chunk.len(), value::describe(&other)),
             )),
             Err(e) if e.fault_code == Some(623) => match self.mode {
                 MultiCallMode::Auto => {
@@ -387,10 +349,7 @@ impl Magento1Client {
         match self.multicall_chunk(chunk).await {
             Multi::Results(values) => self.item_results(chunk, values).await,
             Multi::Unsupported => self.singles(chunk).await,
-            Multi::Failed(e) => chunk
-                .iter()
-                .map(|it| Err(e.clone().with_key(it.key.clone())))
-                .collect(),
+            Multi::Failed(e) => chunk.iter().map(|it| Err(e.clone().with_key(it.key.clone()))).collect(),
         }
     }
 
@@ -401,14 +360,8 @@ impl Magento1Client {
 
     async fn single(&self, it: &BatchItem, check_first: bool) -> MagentoResult<Value> {
         match &it.create_sku {
-            Some(sku) => {
-                self.create_with_check(it.path, &it.args, sku, check_first)
-                    .await
-            }
-            None => {
-                self.call(it.path, &it.args, Retry::Transient, Some(&it.key))
-                    .await
-            }
+            Some(sku) => self.create_with_check(it.path, &it.args, sku, check_first).await,
+            None => self.call(it.path, &it.args, Retry::Transient, Some(&it.key)).await,
         }
     }
 
@@ -416,11 +369,7 @@ impl Magento1Client {
     /// `multiCall` hides deadlocks and every other PHP exception behind one generic message)
     /// or with a transient fault are run again alone; failed creates are first looked up by
     /// SKU.
-    async fn item_results(
-        &self,
-        chunk: &[BatchItem],
-        values: Vec<Value>,
-    ) -> Vec<MagentoResult<Value>> {
+    async fn item_results(&self, chunk: &[BatchItem], values: Vec<Value>) -> Vec<MagentoResult<Value>> {
         let mut out: Vec<MagentoResult<Value>> = Vec::with_capacity(chunk.len());
         let mut rerun = Vec::new();
         let mut recover = Vec::new();
@@ -428,25 +377,16 @@ impl Magento1Client {
             match faults::item_fault(&v) {
                 None => out.push(Ok(v)),
                 Some((code, message)) => {
-                    let err = self
-                        .scrub(faults::from_fault(it.path, code, &message), None)
-                        .with_key(it.key.clone());
+                    let err = self.scrub(faults::from_fault(it.path, code, &message), None).with_key(it.key.clone());
                     if code == 1 || err.is_retryable() {
-                        if it.create_sku.is_some() {
-                            recover.push(i)
-                        } else {
-                            rerun.push(i)
-                        }
+                        if it.create_sku.is_some() { recover.push(i) } else { rerun.push(i) }
                     }
                     out.push(Err(err));
                 }
             }
         }
         if !recover.is_empty() {
-            let skus: Vec<String> = recover
-                .iter()
-                .filter_map(|&i| chunk[i].create_sku.clone())
-                .collect();
+            let skus: Vec<String> = recover.iter().filter_map(|&i| chunk[i].create_sku.clone()).collect();
             match self.lookup_skus(&skus).await {
                 Ok(found) => {
                     for &i in &recover {

@@ -16,9 +16,8 @@ use base64::Engine as _;
 use dxr::Value;
 
 use crate::magento::types::{
-    AttrValue, Attributes, CategoryUpdate, InvoiceRequest, ItemQuantities, NewCategory, NewImage,
-    NewProduct, OrderComment, OrderFilter, ProductData, ProductFilter, ProductUpdate, Scope,
-    ShipmentRequest, StockUpdate, Track,
+    AttrValue, Attributes, CategoryUpdate, InvoiceRequest, ItemQuantities, NewCategory, NewImage, NewProduct,
+    OrderComment, OrderFilter, ProductData, ProductFilter, ProductUpdate, Scope, ShipmentRequest, StockUpdate, Track,
 };
 use crate::rpc::value::{self, Map};
 
@@ -78,11 +77,7 @@ pub fn product_data(d: &ProductData) -> Value {
     text("description", &d.description);
     text("short_description", &d.short_description);
     text("url_key", &d.url_key);
-    for (k, v) in [
-        ("price", d.price),
-        ("special_price", d.special_price),
-        ("weight", d.weight),
-    ] {
+    for (k, v) in [("price", d.price), ("special_price", d.special_price), ("weight", d.weight)] {
         if let Some(x) = v {
             m.insert(k.to_owned(), value::decimal_string(x));
         }
@@ -131,48 +126,27 @@ pub fn product_create(p: &NewProduct) -> Vec<Value> {
 
 /// `catalog_product.update(sku, productData, store|false, 'sku')`.
 pub fn product_update(u: &ProductUpdate) -> Vec<Value> {
-    vec![
-        value::string(u.sku.clone()),
-        product_data(&u.data),
-        store_arg(u.scope),
-        sku_type(),
-    ]
+    vec![value::string(u.sku.clone()), product_data(&u.data), store_arg(u.scope), sku_type()]
 }
 
 /// `catalog_product.update(sku, {status: 2}, false, 'sku')`.
 pub fn product_disable(sku: &str) -> Vec<Value> {
-    vec![
-        value::string(sku),
-        value::structure([("status", value::int(2))]),
-        store_arg(Scope::Default),
-        sku_type(),
-    ]
+    vec![value::string(sku), value::structure([("status", value::int(2))]), store_arg(Scope::Default), sku_type()]
 }
 
 /// `catalog_product.info(sku, store|false, false, 'sku')`: all attributes.
 pub fn product_info(sku: &str, scope: Scope) -> Vec<Value> {
-    vec![
-        value::string(sku),
-        store_arg(scope),
-        value::boolean(false),
-        sku_type(),
-    ]
+    vec![value::string(sku), store_arg(scope), value::boolean(false), sku_type()]
 }
 
 /// `catalog_product.list(filters)` argument lists: one call per chunk of SKUs (or one call).
 pub fn product_list(f: &ProductFilter) -> Vec<Vec<Value>> {
     let mut base = Map::new();
     if let Some(since) = &f.updated_since {
-        base.insert(
-            "updated_at".into(),
-            value::structure([("from", value::string(value::format_datetime(since)))]),
-        );
+        base.insert("updated_at".into(), value::structure([("from", value::string(value::format_datetime(since)))]));
     }
     if let Some(t) = &f.type_id {
-        base.insert(
-            "type".into(),
-            value::structure([("eq", value::string(t.clone()))]),
-        );
+        base.insert("type".into(), value::structure([("eq", value::string(t.clone()))]));
     }
     match &f.skus {
         None => vec![vec![Value::Struct(base)]],
@@ -189,10 +163,7 @@ pub fn product_list(f: &ProductFilter) -> Vec<Vec<Value>> {
 
 /// `{in: [skus]}`.
 fn sku_in(skus: &[String]) -> Value {
-    value::structure([(
-        "in",
-        value::array(skus.iter().map(|s| value::string(s.clone()))),
-    )])
+    value::structure([("in", value::array(skus.iter().map(|s| value::string(s.clone()))))])
 }
 
 /// `catalog_product.list({sku: {in: [...]}})`: existence check by SKU.
@@ -208,14 +179,8 @@ pub fn category_create(parent_id: i64, c: &NewCategory) -> Vec<Value> {
     m.insert("is_active".into(), flag(c.is_active));
     m.insert("include_in_menu".into(), flag(c.include_in_menu));
     m.insert("is_anchor".into(), flag(c.is_anchor));
-    m.insert(
-        "available_sort_by".into(),
-        value::array(c.available_sort_by.iter().map(|s| value::string(s.clone()))),
-    );
-    m.insert(
-        "default_sort_by".into(),
-        value::string(c.default_sort_by.clone()),
-    );
+    m.insert("available_sort_by".into(), value::array(c.available_sort_by.iter().map(|s| value::string(s.clone()))));
+    m.insert("default_sort_by".into(), value::string(c.default_sort_by.clone()));
     vec![value::id(parent_id), Value::Struct(m)]
 }
 
@@ -294,10 +259,7 @@ pub fn image_base_name(name: &str) -> String {
 /// `catalog_product_attribute_media.create(sku, data, false, 'sku')`.
 pub fn media_create(sku: &str, img: &NewImage) -> Vec<Value> {
     let file = value::structure([
-        (
-            "content",
-            value::string(base64::engine::general_purpose::STANDARD.encode(&img.content)),
-        ),
+        ("content", value::string(base64::engine::general_purpose::STANDARD.encode(&img.content))),
         ("mime", value::string(img.mime.as_str())),
         ("name", value::string(image_base_name(&img.name))),
     ]);
@@ -309,17 +271,9 @@ pub fn media_create(sku: &str, img: &NewImage) -> Vec<Value> {
     if let Some(p) = img.position {
         m.insert("position".into(), value::id(p));
     }
-    m.insert(
-        "types".into(),
-        value::array(img.roles.iter().map(|r| value::string(r.code()))),
-    );
+    m.insert("types".into(), value::array(img.roles.iter().map(|r| value::string(r.code()))));
     m.insert("exclude".into(), flag(img.disabled));
-    vec![
-        value::string(sku),
-        Value::Struct(m),
-        store_arg(Scope::Default),
-        sku_type(),
-    ]
+    vec![value::string(sku), Value::Struct(m), store_arg(Scope::Default), sku_type()]
 }
 
 /// `catalog_product_attribute_media.remove(sku, file, 'sku')`.
@@ -366,25 +320,16 @@ pub fn order_list(f: &OrderFilter) -> Vec<Value> {
         m.insert("created_at".into(), Value::Struct(created));
     }
     if let Some(d) = &f.updated_from {
-        m.insert(
-            "updated_at".into(),
-            value::structure([("from", value::string(value::format_datetime(d)))]),
-        );
+        m.insert("updated_at".into(), value::structure([("from", value::string(value::format_datetime(d)))]));
     }
     if !f.statuses.is_empty() {
         m.insert(
             "status".into(),
-            value::structure([(
-                "in",
-                value::array(f.statuses.iter().map(|s| value::string(s.clone()))),
-            )]),
+            value::structure([("in", value::array(f.statuses.iter().map(|s| value::string(s.clone()))))]),
         );
     }
     if !f.store_ids.is_empty() {
-        m.insert(
-            "store_id".into(),
-            value::structure([("in", ids(&f.store_ids))]),
-        );
+        m.insert("store_id".into(), value::structure([("in", ids(&f.store_ids))]));
     }
     vec![Value::Struct(m)]
 }
@@ -396,21 +341,12 @@ pub fn order_comment(increment_id: &str, c: &OrderComment) -> Vec<Value> {
         Some(s) => value::string(s.clone()),
         None => value::boolean(false),
     };
-    vec![
-        value::string(increment_id),
-        status,
-        value::string(c.comment.clone()),
-        value::boolean(c.notify),
-    ]
+    vec![value::string(increment_id), status, value::string(c.comment.clone()), value::boolean(c.notify)]
 }
 
 /// `{ "<order item id>": "<qty>" }`.
 fn quantities(q: &ItemQuantities) -> Value {
-    Value::Struct(
-        q.iter()
-            .map(|(id, qty)| (id.to_string(), value::decimal_string(*qty)))
-            .collect(),
-    )
+    Value::Struct(q.iter().map(|(id, qty)| (id.to_string(), value::decimal_string(*qty))).collect())
 }
 
 /// `sales_order_invoice.create(incrementId, itemsQty[, comment, email, includeComment])`.
@@ -449,20 +385,12 @@ pub fn add_track(shipment_increment_id: &str, t: &Track) -> Vec<Value> {
 
 /// The `calls` argument of `multiCall`: `[[path, [args]], …]`.
 pub fn multicall_calls<'a>(calls: impl IntoIterator<Item = (&'a str, &'a [Value])>) -> Value {
-    value::array(
-        calls
-            .into_iter()
-            .map(|(path, args)| value::array([value::string(path), Value::Array(args.to_vec())])),
-    )
+    value::array(calls.into_iter().map(|(path, args)| value::array([value::string(path), Value::Array(args.to_vec())])))
 }
 
 /// Parameters of `call(sessionId, path, args)`.
 pub fn call_params(session_id: &str, path: &str, args: &[Value]) -> Vec<Value> {
-    vec![
-        value::string(session_id),
-        value::string(path),
-        Value::Array(args.to_vec()),
-    ]
+    vec![value::string(session_id), value::string(path), Value::Array(args.to_vec())]
 }
 
 #[cfg(test)]
@@ -481,29 +409,18 @@ mod tests {
         let args = product_info("1001", Scope::Default);
         assert_eq!(
             args,
-            vec![
-                value::string("1001"),
-                value::boolean(false),
-                value::boolean(false),
-                value::string("sku")
-            ]
+            vec![value::string("1001"), value::boolean(false), value::boolean(false), value::string("sku")]
         );
         let args = product_info("1001", Scope::Store(2));
         assert_eq!(args[1], value::int(2));
         let u = ProductUpdate {
             sku: "1001".into(),
             scope: Scope::Default,
-            data: ProductData {
-                price: Some(dec("12.30")),
-                ..Default::default()
-            },
+            data: ProductData { price: Some(dec("12.30")), ..Default::default() },
         };
         let args = product_update(&u);
         assert_eq!(args[0], value::string("1001"));
-        assert_eq!(
-            args[1],
-            value::structure([("price", value::string("12.3"))])
-        );
+        assert_eq!(args[1], value::structure([("price", value::string("12.3"))]));
         assert_eq!(args[2..], [value::boolean(false), value::string("sku")]);
         assert!(!format!("{args:?}").contains("Nil"));
     }
@@ -519,16 +436,8 @@ mod tests {
             tax_class_id: Some(2),
             website_ids: Some(vec![1]),
             category_ids: Some(vec![9, 12]),
-            stock: Some(StockData {
-                qty: Some(dec("30")),
-                is_in_stock: Some(true),
-                manage_stock: Some(true),
-            }),
-            attributes: [
-                ("color".to_owned(), AttrValue::Int(4)),
-                ("meta_title".to_owned(), AttrValue::Clear),
-            ]
-            .into(),
+            stock: Some(StockData { qty: Some(dec("30")), is_in_stock: Some(true), manage_stock: Some(true) }),
+            attributes: [("color".to_owned(), AttrValue::Int(4)), ("meta_title".to_owned(), AttrValue::Clear)].into(),
             ..Default::default()
         };
         let v = product_data(&d);
@@ -537,10 +446,7 @@ mod tests {
         assert_eq!(m["price"], value::string("45.5"));
         assert_eq!(m["status"], value::int(2));
         assert_eq!(m["visibility"], value::int(4));
-        assert_eq!(
-            m["categories"],
-            value::array([value::int(9), value::int(12)])
-        );
+        assert_eq!(m["categories"], value::array([value::int(9), value::int(12)]));
         assert_eq!(m["website_ids"], value::array([value::int(1)]));
         assert_eq!(m["color"], value::int(4));
         assert_eq!(m["meta_title"], value::string(""));
@@ -560,43 +466,24 @@ mod tests {
         let args = category_create(3, &NewCategory::new("Kids"));
         assert_eq!(args[0], value::int(3));
         let Value::Struct(m) = &args[1] else { panic!() };
-        for k in [
-            "name",
-            "is_active",
-            "include_in_menu",
-            "available_sort_by",
-            "default_sort_by",
-        ] {
+        for k in ["name", "is_active", "include_in_menu", "available_sort_by", "default_sort_by"] {
             assert!(m.contains_key(k), "{k}");
         }
         assert_eq!(
             m["available_sort_by"],
-            value::array([
-                value::string("position"),
-                value::string("name"),
-                value::string("price")
-            ])
+            value::array([value::string("position"), value::string("name"), value::string("price")])
         );
         assert_eq!(
             category_update(
                 12,
-                &CategoryUpdate {
-                    name: Some("Enfants".into()),
-                    ..Default::default()
-                },
+                &CategoryUpdate { name: Some("Enfants".into()), ..Default::default() },
                 Scope::Store(2)
             )
             .len(),
             3
         );
-        assert_eq!(
-            category_update(12, &CategoryUpdate::default(), Scope::Default).len(),
-            2
-        );
-        assert_eq!(
-            category_move(5, 3, None),
-            vec![value::int(5), value::int(3)]
-        );
+        assert_eq!(category_update(12, &CategoryUpdate::default(), Scope::Default).len(), 2);
+        assert_eq!(category_move(5, 3, None), vec![value::int(5), value::int(3)]);
     }
 
     #[test]
@@ -612,16 +499,11 @@ mod tests {
         };
         let args = media_create("API-LAMP-001", &img);
         let Value::Struct(m) = &args[1] else { panic!() };
-        let Value::Struct(file) = &m["file"] else {
-            panic!()
-        };
+        let Value::Struct(file) = &m["file"] else { panic!() };
         assert_eq!(file["content"], value::string("iVBORw=="));
         assert_eq!(file["name"], value::string("brass-lamp"));
         assert_eq!(file["mime"], value::string("image/png"));
-        assert_eq!(
-            m["types"],
-            value::array([value::string("image"), value::string("thumbnail")])
-        );
+        assert_eq!(m["types"], value::array([value::string("image"), value::string("thumbnail")]));
         assert_eq!(args[2..], [value::boolean(false), value::string("sku")]);
         assert_eq!(image_base_name("a.b.jpg"), "a.b");
         assert_eq!(image_base_name(".hidden"), ".hidden");
@@ -649,37 +531,21 @@ mod tests {
                 ])
             ]
         );
-        let c = OrderComment {
-            status: None,
-            comment: "hi".into(),
-            notify: false,
-        };
+        let c = OrderComment { status: None, comment: "hi".into(), notify: false };
         assert_eq!(order_comment("100000001", &c)[1], value::boolean(false));
-        let r = InvoiceRequest {
-            items: [(1, dec("1")), (2, dec("3"))].into(),
-            ..Default::default()
-        };
+        let r = InvoiceRequest { items: [(1, dec("1")), (2, dec("3"))].into(), ..Default::default() };
         assert_eq!(
             invoice_create("100000001", &r),
-            vec![
-                value::string("100000001"),
-                value::structure([("1", value::string("1")), ("2", value::string("3"))])
-            ]
+            vec![value::string("100000001"), value::structure([("1", value::string("1")), ("2", value::string("3"))])]
         );
-        let r = ShipmentRequest {
-            comment: Some("Shipped".into()),
-            ..Default::default()
-        };
+        let r = ShipmentRequest { comment: Some("Shipped".into()), ..Default::default() };
         assert_eq!(shipment_create("100000001", &r).len(), 5);
     }
 
     #[test]
     fn sku_lists_are_chunked() {
         let skus: Vec<String> = (0..450).map(|i| format!("S{i}")).collect();
-        let calls = product_list(&ProductFilter {
-            skus: Some(skus),
-            ..Default::default()
-        });
+        let calls = product_list(&ProductFilter { skus: Some(skus), ..Default::default() });
         assert_eq!(calls.len(), 3);
         let calls = product_list(&ProductFilter::default());
         assert_eq!(calls, vec![vec![Value::Struct(Map::new())]]);

@@ -85,11 +85,8 @@ pub fn classify(method: &str, code: i32, message: &str) -> ErrorKind {
 /// Error for a fault answered to `method`.
 pub fn from_fault(method: &str, code: i32, message: &str) -> MagentoError {
     let kind = classify(method, code, message);
-    let message = if message.trim().is_empty() {
-        "(no message)".to_owned()
-    } else {
-        value::truncate(message.trim(), 500)
-    };
+    let message =
+        if message.trim().is_empty() { "(no message)".to_owned() } else { value::truncate(message.trim(), 500) };
     MagentoError::fault(kind, method, code, message)
 }
 
@@ -100,25 +97,17 @@ pub fn from_call_error(method: &str, e: &CallError) -> MagentoError {
             None => from_fault(method, f.code, &f.message),
             Some(t) => MagentoError::protocol(
                 method,
-                format!(
-                    "fault with a text code {:?}: {}",
-                    value::truncate(t, 40),
-                    value::truncate(&f.message, 300)
-                ),
+                format!("fault with a text code {:?}: {}", value::truncate(t, 40), value::truncate(&f.message, 300)),
             ),
         },
         _ if e.is_transient() => MagentoError::new(ErrorKind::Retryable, method, e.to_string()),
-        CallError::Http {
-            status: 401 | 403, ..
-        } => MagentoError::new(ErrorKind::Auth, method, e.to_string()),
-        CallError::Http { .. } => MagentoError::protocol(
-            method,
-            format!("{e} (is the URL the shop's /api/xmlrpc/ endpoint?)"),
-        ),
-        CallError::Decode { .. }
-        | CallError::Encode(_)
-        | CallError::Timeout { .. }
-        | CallError::Connect { .. } => MagentoError::protocol(method, e.to_string()),
+        CallError::Http { status: 401 | 403, .. } => MagentoError::new(ErrorKind::Auth, method, e.to_string()),
+        CallError::Http { .. } => {
+            MagentoError::protocol(method, format!("{e} (is the URL the shop's /api/xmlrpc/ endpoint?)"))
+        }
+        CallError::Decode { .. } | CallError::Encode(_) | CallError::Timeout { .. } | CallError::Connect { .. } => {
+            MagentoError::protocol(method, e.to_string())
+        }
     }
 }
 
@@ -126,9 +115,7 @@ pub fn from_call_error(method: &str, e: &CallError) -> MagentoError {
 /// (the code is a string there), or `None` for a normal result.
 pub fn item_fault(v: &Value) -> Option<(i32, String)> {
     let Value::Struct(m) = v else { return None };
-    let flagged = m
-        .get("isFault")
-        .is_some_and(|f| value::to_bool("isFault", f).unwrap_or(false));
+    let flagged = m.get("isFault").is_some_and(|f| value::to_bool("isFault", f).unwrap_or(false));
     if !flagged {
         return None;
     }
@@ -152,170 +139,69 @@ mod tests {
 
     #[test]
     fn not_found_codes_depend_on_the_resource() {
-        assert_eq!(
-            classify("catalog_product.info", 101, "Product not exists."),
-            ErrorKind::NotFound
-        );
-        assert_eq!(
-            classify("catalog_category.info", 102, "Category not exists."),
-            ErrorKind::NotFound
-        );
-        assert_eq!(
-            classify(
-                "catalog_category.create",
-                101,
-                "Requested website not found."
-            ),
-            ErrorKind::Refused
-        );
-        assert_eq!(
-            classify("sales_order.info", 100, "Requested order not exists."),
-            ErrorKind::NotFound
-        );
-        assert_eq!(
-            classify("customer.info", 102, "Customer not exists."),
-            ErrorKind::NotFound
-        );
-        assert_eq!(
-            classify("customer.create", 100, "This customer email already exists"),
-            ErrorKind::Refused
-        );
-        assert_eq!(
-            classify(
-                "cataloginventory_stock_item.update",
-                101,
-                "Product not exists."
-            ),
-            ErrorKind::NotFound
-        );
-        assert_eq!(
-            classify(
-                "catalog_product.update",
-                100,
-                "Requested store view not found."
-            ),
-            ErrorKind::Refused
-        );
+        assert_eq!(classify("catalog_product.info", 101, "Product not exists."), ErrorKind::NotFound);
+        assert_eq!(classify("catalog_category.info", 102, "Category not exists."), ErrorKind::NotFound);
+        assert_eq!(classify("catalog_category.create", 101, "Requested website not found."), ErrorKind::Refused);
+        assert_eq!(classify("sales_order.info", 100, "Requested order not exists."), ErrorKind::NotFound);
+        assert_eq!(classify("customer.info", 102, "Customer not exists."), ErrorKind::NotFound);
+        assert_eq!(classify("customer.create", 100, "This customer email already exists"), ErrorKind::Refused);
+        assert_eq!(classify("cataloginventory_stock_item.update", 101, "Product not exists."), ErrorKind::NotFound);
+        assert_eq!(classify("catalog_product.update", 100, "Requested store view not found."), ErrorKind::Refused);
         assert_eq!(classify("product.info", 101, "x"), ErrorKind::NotFound);
     }
 
     #[test]
     fn deadlocks_are_retryable_other_internal_errors_are_refusals() {
         let dl = "SQLSTATE[40001]: Serialization failure: 1213 Deadlock found when trying to get lock; try restarting transaction";
+        assert_eq!(classify("catalog_product.create", 1, dl), ErrorKind::Retryable);
         assert_eq!(
-            classify("catalog_product.create", 1, dl),
+            classify("catalog_product.create", 1, "SQLSTATE[HY000]: General error: 1205 Lock wait timeout exceeded"),
             ErrorKind::Retryable
         );
         assert_eq!(
-            classify(
-                "catalog_product.create",
-                1,
-                "SQLSTATE[HY000]: General error: 1205 Lock wait timeout exceeded"
-            ),
-            ErrorKind::Retryable
-        );
-        assert_eq!(
-            classify(
-                "catalog_product.create",
-                1,
-                "The value of attribute \"SKU\" must be unique"
-            ),
+            classify("catalog_product.create", 1, "The value of attribute \"SKU\" must be unique"),
             ErrorKind::Refused
         );
         assert_eq!(
-            classify(
-                "catalog_product.create",
-                104,
-                "Product type is not in allowed types."
-            ),
+            classify("catalog_product.create", 104, "Product type is not in allowed types."),
             ErrorKind::Refused
         );
-        assert_eq!(
-            classify("catalog_product.list", 0, "Unknown Error"),
-            ErrorKind::Refused
-        );
+        assert_eq!(classify("catalog_product.list", 0, "Unknown Error"), ErrorKind::Refused);
     }
 
     #[test]
     fn auth_and_protocol_faults() {
         assert_eq!(classify("login", 2, "Access denied."), ErrorKind::Auth);
-        assert_eq!(
-            classify("customer.list", 2, "Access denied."),
-            ErrorKind::Auth
-        );
-        assert_eq!(
-            classify(
-                "catalog_product.info",
-                5,
-                "Session expired. Try to relogin."
-            ),
-            ErrorKind::Auth
-        );
-        assert_eq!(
-            classify("login", 6, "Required parameter is missing"),
-            ErrorKind::Auth
-        );
-        assert_eq!(
-            classify("no_such.list", 3, "Invalid api path."),
-            ErrorKind::Protocol
-        );
-        assert_eq!(
-            classify(
-                "multiCall",
-                623,
-                "Calling parameters do not match signature"
-            ),
-            ErrorKind::Protocol
-        );
-        assert_eq!(
-            classify("catalog_product.list", 620, "Method does not exist"),
-            ErrorKind::Protocol
-        );
+        assert_eq!(classify("customer.list", 2, "Access denied."), ErrorKind::Auth);
+        assert_eq!(classify("catalog_product.info", 5, "Session expired. Try to relogin."), ErrorKind::Auth);
+        assert_eq!(classify("login", 6, "Required parameter is missing"), ErrorKind::Auth);
+        assert_eq!(classify("no_such.list", 3, "Invalid api path."), ErrorKind::Protocol);
+        assert_eq!(classify("multiCall", 623, "Calling parameters do not match signature"), ErrorKind::Protocol);
+        assert_eq!(classify("catalog_product.list", 620, "Method does not exist"), ErrorKind::Protocol);
     }
 
     #[test]
     fn transport_errors_map_to_kinds() {
         let e = from_call_error(
             "sales_order.info",
-            &CallError::Http {
-                status: 500,
-                url: "u".into(),
-                snippet: String::new(),
-            },
+            &CallError::Http { status: 500, url: "u".into(), snippet: String::new() },
         );
         assert_eq!(e.kind, ErrorKind::Retryable);
         let e = from_call_error("sales_order.info", &CallError::Timeout { url: "u".into() });
         assert_eq!(e.kind, ErrorKind::Retryable);
         let e = from_call_error(
             "sales_order.info",
-            &CallError::Http {
-                status: 404,
-                url: "u".into(),
-                snippet: "Not Found".into(),
-            },
+            &CallError::Http { status: 404, url: "u".into(), snippet: "Not Found".into() },
         );
         assert_eq!(e.kind, ErrorKind::Protocol);
         let e = from_call_error(
             "sales_order.info",
-            &CallError::Http {
-                status: 403,
-                url: "u".into(),
-                snippet: String::new(),
-            },
+            &CallError::Http { status: 403, url: "u".into(), snippet: String::new() },
         );
         assert_eq!(e.kind, ErrorKind::Auth);
-        let e = from_call_error(
-            "sales_order.info",
-            &CallError::Decode {
-                url: "u".into(),
-                snippet: "<html>".into(),
-            },
-        );
+        let e = from_call_error("sales_order.info", &CallError::Decode { url: "u".into(), snippet: "<html>".into() });
         assert_eq!(e.kind, ErrorKind::Protocol);
-        let e = from_call_error(
-            "sales_order.info",
-            &CallError::Fault(Fault::new(100, "Requested order not exists.")),
-        );
+        let e = from_call_error("sales_order.info", &CallError::Fault(Fault::new(100, "Requested order not exists.")));
         assert_eq!((e.kind, e.fault_code), (ErrorKind::NotFound, Some(100)));
     }
 
@@ -327,10 +213,7 @@ mod tests {
             ("faultMessage", value::string("Product not exists.")),
         ]);
         assert_eq!(item_fault(&f), Some((101, "Product not exists.".into())));
-        let ok = value::structure([
-            ("sku", value::string("A")),
-            ("isFault", value::boolean(false)),
-        ]);
+        let ok = value::structure([("sku", value::string("A")), ("isFault", value::boolean(false))]);
         assert_eq!(item_fault(&ok), None);
         assert_eq!(item_fault(&value::array([])), None);
     }

@@ -103,38 +103,21 @@ mod tests {
     #[tokio::test]
     async fn a_stale_generation_cannot_drop_a_fresh_session() {
         let s = Session::new();
-        let (_, g1) = s
-            .current(|| async { Ok::<_, ()>(Secret::new("a")) })
-            .await
-            .unwrap();
+        let (_, g1) = s.current(|| async { Ok::<_, ()>(Secret::new("a")) }).await.unwrap();
         s.invalidate(g1).await;
-        let (id, g2) = s
-            .current(|| async { Ok::<_, ()>(Secret::new("b")) })
-            .await
-            .unwrap();
+        let (id, g2) = s.current(|| async { Ok::<_, ()>(Secret::new("b")) }).await.unwrap();
         assert_eq!((id.expose(), g2), ("b", 2));
         s.invalidate(g1).await;
-        let (id, _) = s
-            .current(|| async { Ok::<_, ()>(Secret::new("c")) })
-            .await
-            .unwrap();
+        let (id, _) = s.current(|| async { Ok::<_, ()>(Secret::new("c")) }).await.unwrap();
         assert_eq!(id.expose(), "b");
-        assert_eq!(
-            s.take().await.map(|x| x.expose().to_owned()),
-            Some("b".into())
-        );
+        assert_eq!(s.take().await.map(|x| x.expose().to_owned()), Some("b".into()));
         assert!(s.peek().await.is_none());
     }
 
     #[tokio::test]
     async fn a_failed_login_leaves_no_session() {
         let s = Session::new();
-        assert_eq!(
-            s.current(|| async { Err::<Secret, _>("denied") })
-                .await
-                .unwrap_err(),
-            "denied"
-        );
+        assert_eq!(s.current(|| async { Err::<Secret, _>("denied") }).await.unwrap_err(), "denied");
         assert!(s.peek().await.is_none());
     }
 }

@@ -15,14 +15,7 @@ pub const MODEL: &str = "product.category";
 pub const ADDON_FIELD: &str = "magento_exportable";
 
 /// Fields read for every category.
-pub const FIELDS: &[&str] = &[
-    "name",
-    "parent_id",
-    "complete_name",
-    "child_id",
-    "write_date",
-    ADDON_FIELD,
-];
+pub const FIELDS: &[&str] = &["name", "parent_id", "complete_name", "child_id", "write_date", ADDON_FIELD];
 
 /// One product category.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,9 +47,7 @@ impl Category {
             complete_name: r.string_or_empty("complete_name")?,
             child_ids: r.ids("child_id")?,
             write_date: r.opt_datetime("write_date")?,
-            magento_exportable: r
-                .get(ADDON_FIELD)
-                .map_or(Ok(true), |v| to_bool(ADDON_FIELD, v))?,
+            magento_exportable: r.get(ADDON_FIELD).map_or(Ok(true), |v| to_bool(ADDON_FIELD, v))?,
         })
     }
 }
@@ -74,10 +65,7 @@ pub fn descendants(categories: &[Category], root: i64) -> Vec<i64> {
             continue;
         }
         out.push(id);
-        for c in categories
-            .iter()
-            .filter(|c| c.parent.as_ref().is_some_and(|p| p.id == id))
-        {
+        for c in categories.iter().filter(|c| c.parent.as_ref().is_some_and(|p| p.id == id)) {
             queue.push_back(c.id);
         }
     }
@@ -93,10 +81,7 @@ pub fn ancestry(categories: &[Category], id: i64) -> Vec<i64> {
             break;
         }
         out.push(c);
-        current = categories
-            .iter()
-            .find(|x| x.id == c)
-            .and_then(|x| x.parent.as_ref().map(|p| p.id));
+        current = categories.iter().find(|x| x.id == c).and_then(|x| x.parent.as_ref().map(|p| p.id));
     }
     out
 }
@@ -104,25 +89,15 @@ pub fn ancestry(categories: &[Category], id: i64) -> Vec<i64> {
 impl OpenErpClient {
     /// Every category (a few hundred at most), ordered by id.
     pub async fn categories(&self, ctx: &Context) -> Result<Vec<Category>, Error> {
-        let rows = self
-            .search_read_all(MODEL, &Domain::new(), FIELDS, ctx)
-            .await?;
+        let rows = self.search_read_all(MODEL, &Domain::new(), FIELDS, ctx).await?;
         rows.iter()
-            .map(|m| {
-                Category::from_map(m).map_err(|e| Error::decode(&e).with_call(MODEL, "search_read"))
-            })
+            .map(|m| Category::from_map(m).map_err(|e| Error::decode(&e).with_call(MODEL, "search_read")))
             .collect()
     }
 
     /// Ids of `root` and all categories below it (`child_of`, evaluated by the server).
     pub async fn category_subtree(&self, root: i64, ctx: &Context) -> Result<Vec<i64>, Error> {
-        self.search(
-            MODEL,
-            &Domain::new().child_of("id", root),
-            &SearchOpts::default(),
-            ctx,
-        )
-        .await
+        self.search(MODEL, &Domain::new().child_of("id", root), &SearchOpts::default(), ctx).await
     }
 }
 
@@ -133,22 +108,14 @@ mod tests {
 
     #[test]
     fn decodes_the_recorded_tree() {
-        let cats: Vec<Category> = recorded_rows("0150-product.category.search_read")
-            .iter()
-            .map(|m| Category::from_map(m).unwrap())
-            .collect();
+        let cats: Vec<Category> =
+            recorded_rows("0150-product.category.search_read").iter().map(|m| Category::from_map(m).unwrap()).collect();
         assert_eq!(cats.len(), 9);
         assert_eq!(cats[0].parent, None, "parent_id False reads as None");
         assert_eq!(cats[0].child_ids, vec![9, 3, 4, 2]);
         let office = cats.iter().find(|c| c.id == 8).unwrap();
         assert_eq!(office.complete_name, "All / Saleable / Office Furniture");
-        assert_eq!(
-            office.parent,
-            Some(Many2one {
-                id: 2,
-                name: "All / Saleable".into()
-            })
-        );
+        assert_eq!(office.parent, Some(Many2one { id: 2, name: "All / Saleable".into() }));
         assert_eq!(ancestry(&cats, 8), vec![8, 2, 1]);
         let mut under_saleable = descendants(&cats, 2);
         under_saleable.sort_unstable();

@@ -26,45 +26,17 @@ pub const PICKING_MODEL: &str = "stock.picking";
 pub const MOVE_MODEL: &str = "stock.move";
 
 /// Invoice fields read, besides the version's invoice type field.
-pub const INVOICE_FIELDS: &[&str] = &[
-    "name",
-    "state",
-    "invoice_origin",
-    "invoice_date",
-    "amount_untaxed",
-    "amount_tax",
-    "amount_total",
-    "currency_id",
-];
+pub const INVOICE_FIELDS: &[&str] =
+    &["name", "state", "invoice_origin", "invoice_date", "amount_untaxed", "amount_tax", "amount_total", "currency_id"];
 /// Invoice line fields read.
-pub const INVOICE_LINE_FIELDS: &[&str] = &[
-    "move_id",
-    "product_id",
-    "name",
-    "quantity",
-    "price_unit",
-    "sale_line_ids",
-];
+pub const INVOICE_LINE_FIELDS: &[&str] = &["move_id", "product_id", "name", "quantity", "price_unit", "sale_line_ids"];
 /// Picking fields read (plus the `delivery` module's fields when present).
-pub const PICKING_FIELDS: &[&str] = &[
-    "name",
-    "state",
-    "origin",
-    "scheduled_date",
-    "date_done",
-    "sale_id",
-    "picking_type_code",
-];
+pub const PICKING_FIELDS: &[&str] =
+    &["name", "state", "origin", "scheduled_date", "date_done", "sale_id", "picking_type_code"];
 /// Fields of the `delivery` module read when the server has them.
 pub const DELIVERY_FIELDS: &[&str] = &["carrier_tracking_ref", "carrier_id"];
 /// Move fields read, besides the version's done-quantity field.
-pub const MOVE_FIELDS: &[&str] = &[
-    "picking_id",
-    "product_id",
-    "product_uom_qty",
-    "state",
-    "sale_line_id",
-];
+pub const MOVE_FIELDS: &[&str] = &["picking_id", "product_id", "product_uom_qty", "state", "sale_line_id"];
 
 /// A customer invoice.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,9 +162,7 @@ impl Picking {
             date_done: r.opt_datetime("date_done")?,
             sale: r.many2one("sale_id")?,
             picking_type_code: r.opt_string("picking_type_code")?,
-            carrier_tracking_ref: r
-                .opt_string("carrier_tracking_ref")?
-                .filter(|s| !s.is_empty()),
+            carrier_tracking_ref: r.opt_string("carrier_tracking_ref")?.filter(|s| !s.is_empty()),
             carrier: r.many2one("carrier_id")?,
         })
     }
@@ -243,15 +213,9 @@ impl StockMove {
 
 impl OpenErpClient {
     /// Posted customer invoices (`out_invoice`) of a sale order.
-    pub async fn order_invoices(
-        &self,
-        order_id: i64,
-        ctx: &Context,
-    ) -> Result<Vec<Invoice>, Error> {
+    pub async fn order_invoices(&self, order_id: i64, ctx: &Context) -> Result<Vec<Invoice>, Error> {
         let profile = self.profile().await?;
-        let order = self
-            .read_one(sale_orders::MODEL, order_id, &["invoice_ids"], ctx)
-            .await?;
+        let order = self.read_one(sale_orders::MODEL, order_id, &["invoice_ids"], ctx).await?;
         let ids = Record::new(&order, sale_orders::MODEL).ids("invoice_ids")?;
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -259,104 +223,63 @@ impl OpenErpClient {
         let model = profile.invoice_model;
         let domain = Domain::new()
             .in_ids("id", &ids)
-            .eq(
-                profile.invoice_type_field,
-                Value::String("out_invoice".into()),
-            )
+            .eq(profile.invoice_type_field, Value::String("out_invoice".into()))
             .eq("state", Value::String(profile.invoice_posted_state.into()));
-        let rows = self
-            .search_read(
-                model,
-                &domain,
-                &Invoice::fields(profile),
-                &SearchOpts::default(),
-                ctx,
-            )
-            .await?;
+        let rows = self.search_read(model, &domain, &Invoice::fields(profile), &SearchOpts::default(), ctx).await?;
         rows.iter()
-            .map(|m| {
-                Invoice::from_map(m, profile)
-                    .map_err(|e| Error::decode(&e).with_call(model, "search_read"))
-            })
+            .map(|m| Invoice::from_map(m, profile).map_err(|e| Error::decode(&e).with_call(model, "search_read")))
             .collect()
     }
 
     /// Product lines of invoices (tax, receivable, section and note lines left out).
-    pub async fn invoice_lines(
-        &self,
-        invoice_ids: &[i64],
-        ctx: &Context,
-    ) -> Result<Vec<InvoiceLine>, Error> {
+    pub async fn invoice_lines(&self, invoice_ids: &[i64], ctx: &Context) -> Result<Vec<InvoiceLine>, Error> {
         if invoice_ids.is_empty() {
             return Ok(Vec::new());
         }
         let profile = self.profile().await?;
         let domain = Domain::new().in_ids("move_id", invoice_ids);
         let domain = match profile.invoice_product_lines {
-            InvoiceLineFilter::DisplayTypeProduct => {
-                domain.eq("display_type", Value::String("product".into()))
-            }
+            InvoiceLineFilter::DisplayTypeProduct => domain.eq("display_type", Value::String("product".into())),
             InvoiceLineFilter::NotExcludedFromInvoiceTab => {
                 domain.eq("exclude_from_invoice_tab", Value::Boolean(false))
             }
         };
-        let rows = self
-            .search_read_all(INVOICE_LINE_MODEL, &domain, INVOICE_LINE_FIELDS, ctx)
-            .await?;
+        let rows = self.search_read_all(INVOICE_LINE_MODEL, &domain, INVOICE_LINE_FIELDS, ctx).await?;
         rows.iter()
             .map(|m| {
-                InvoiceLine::from_map(m)
-                    .map_err(|e| Error::decode(&e).with_call(INVOICE_LINE_MODEL, "search_read"))
+                InvoiceLine::from_map(m).map_err(|e| Error::decode(&e).with_call(INVOICE_LINE_MODEL, "search_read"))
             })
             .collect()
     }
 
     /// Outgoing pickings of a sale order (only `done` ones when `done_only`), with the tracking
     /// reference when the `delivery` module is installed.
-    pub async fn order_pickings(
-        &self,
-        order_id: i64,
-        done_only: bool,
-        ctx: &Context,
-    ) -> Result<Vec<Picking>, Error> {
+    pub async fn order_pickings(&self, order_id: i64, done_only: bool, ctx: &Context) -> Result<Vec<Picking>, Error> {
         let mut fields = PICKING_FIELDS.to_vec();
         let known = self.fields(PICKING_MODEL).await?;
         fields.extend(DELIVERY_FIELDS.iter().filter(|f| known.contains_key(**f)));
-        let mut domain = Domain::new()
-            .eq("sale_id", id_value(order_id))
-            .eq("picking_type_code", Value::String("outgoing".into()));
+        let mut domain =
+            Domain::new().eq("sale_id", id_value(order_id)).eq("picking_type_code", Value::String("outgoing".into()));
         if done_only {
             domain = domain.eq("state", Value::String("done".into()));
         }
-        let rows = self
-            .search_read(PICKING_MODEL, &domain, &fields, &SearchOpts::default(), ctx)
-            .await?;
+        let rows = self.search_read(PICKING_MODEL, &domain, &fields, &SearchOpts::default(), ctx).await?;
         rows.iter()
-            .map(|m| {
-                Picking::from_map(m)
-                    .map_err(|e| Error::decode(&e).with_call(PICKING_MODEL, "search_read"))
-            })
+            .map(|m| Picking::from_map(m).map_err(|e| Error::decode(&e).with_call(PICKING_MODEL, "search_read")))
             .collect()
     }
 
     /// Moves of pickings, by id.
-    pub async fn picking_moves(
-        &self,
-        picking_ids: &[i64],
-        ctx: &Context,
-    ) -> Result<Vec<StockMove>, Error> {
+    pub async fn picking_moves(&self, picking_ids: &[i64], ctx: &Context) -> Result<Vec<StockMove>, Error> {
         if picking_ids.is_empty() {
             return Ok(Vec::new());
         }
         let profile = self.profile().await?;
         let domain = Domain::new().in_ids("picking_id", picking_ids);
-        let rows = self
-            .search_read_all(MOVE_MODEL, &domain, &StockMove::fields(profile), ctx)
-            .await?;
+        let rows = self.search_read_all(MOVE_MODEL, &domain, &StockMove::fields(profile), ctx).await?;
         rows.iter()
             .map(|m| {
-                StockMove::from_map(m, profile)
-                    .map_err(|e| Error::decode(&e).with_call(MOVE_MODEL, "search_read"))
+                StockMove::from_map(m, profile).map_err(|e| Error::decode(&e).with_call(MOVE_MODEL, "search_read"))
             })
             .collect()
     }
@@ -369,12 +292,8 @@ mod tests {
 
     #[test]
     fn decodes_the_recorded_picking_without_delivery_module() {
-        let p = Picking::from_map(&recorded_rows("0370-stock.picking.search_read-for-order")[0])
-            .unwrap();
-        assert_eq!(
-            (p.id, p.name.as_str(), p.state.as_str()),
-            (25, "WH/OUT/00012", "confirmed")
-        );
+        let p = Picking::from_map(&recorded_rows("0370-stock.picking.search_read-for-order")[0]).unwrap();
+        assert_eq!((p.id, p.name.as_str(), p.state.as_str()), (25, "WH/OUT/00012", "confirmed"));
         assert_eq!(p.origin.as_deref(), Some("S00025"));
         assert_eq!(p.date_done, None, "False date_done reads as None");
         assert_eq!(p.carrier_tracking_ref, None);
@@ -399,10 +318,7 @@ mod tests {
             inv.insert(k.into(), v);
         }
         let i = Invoice::from_map(&inv, &p17).unwrap();
-        assert_eq!(
-            (i.move_type.as_str(), i.amount_total.to_string().as_str()),
-            ("out_invoice", "234.99")
-        );
+        assert_eq!((i.move_type.as_str(), i.amount_total.to_string().as_str()), ("out_invoice", "234.99"));
         assert_eq!(i.invoice_date, NaiveDate::from_ymd_opt(2026, 11, 27));
         let p13 = Profile::odoo(13).unwrap();
         assert!(Invoice::fields(&p13).contains(&"type"));
@@ -411,17 +327,11 @@ mod tests {
         for (k, v) in [
             ("id", int(47)),
             ("picking_id", array([int(25), string("WH/OUT/00012")])),
-            (
-                "product_id",
-                array([int(5), string("[FURN_7777] Office Chair")]),
-            ),
+            ("product_id", array([int(5), string("[FURN_7777] Office Chair")])),
             ("product_uom_qty", double(2.0)),
             ("quantity", double(2.0)),
             ("state", string("done")),
-            (
-                "sale_line_id",
-                array([int(51), string("S00025 - Office Chair")]),
-            ),
+            ("sale_line_id", array([int(51), string("S00025 - Office Chair")])),
         ] {
             mv.insert(k.into(), v);
         }
@@ -429,11 +339,7 @@ mod tests {
         assert_eq!((m.quantity, m.demand), (Decimal::from(2), Decimal::from(2)));
         assert_eq!(m.sale_line.map(|l| l.id), Some(51));
         let p16 = Profile::odoo(16).unwrap();
-        assert_eq!(
-            StockMove::from_map(&mv, &p16).unwrap().quantity,
-            Decimal::ZERO,
-            "16 reads quantity_done"
-        );
+        assert_eq!(StockMove::from_map(&mv, &p16).unwrap().quantity, Decimal::ZERO, "16 reads quantity_done");
         assert!(StockMove::fields(&p16).contains(&"quantity_done"));
     }
 }

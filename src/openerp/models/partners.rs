@@ -158,9 +158,7 @@ impl Partner {
             name: r.string_or_empty("name")?,
             display_name: r.string_or_empty("display_name")?,
             is_company: r.bool("is_company")?,
-            kind: r
-                .opt_string("type")?
-                .map_or(PartnerType::Contact, |t| PartnerType::parse(&t)),
+            kind: r.opt_string("type")?.map_or(PartnerType::Contact, |t| PartnerType::parse(&t)),
             parent: r.many2one("parent_id")?,
             commercial_partner: r.many2one("commercial_partner_id")?,
             email: r.opt_string("email")?,
@@ -225,10 +223,7 @@ impl NewPartner {
     /// The `create` values for this version; refuses a blank name or a type the version lacks.
     pub fn to_vals(&self, profile: &Profile) -> Result<Map, Error> {
         if self.name.trim().is_empty() {
-            return Err(Error::new(
-                ErrorKind::InvalidInput,
-                "res.partner.name: a partner needs a name",
-            ));
+            return Err(Error::new(ErrorKind::InvalidInput, "res.partner.name: a partner needs a name"));
         }
         let mut m = Map::new();
         m.insert("name".into(), Value::String(self.name.trim().to_owned()));
@@ -237,11 +232,7 @@ impl NewPartner {
             if !profile.partner_types().contains(&kind.as_str()) {
                 return Err(Error::new(
                     ErrorKind::InvalidInput,
-                    format!(
-                        "res.partner.type: {:?} does not exist in OpenERP {}.0",
-                        kind.as_str(),
-                        profile.major
-                    ),
+                    format!("res.partner.type: {:?} does not exist in OpenERP {}.0", kind.as_str(), profile.major),
                 ));
             }
             m.insert("type".into(), Value::String(kind.as_str().to_owned()));
@@ -295,11 +286,7 @@ impl Country {
     /// Decodes one row.
     pub fn from_map(m: &Map) -> Result<Self, DecodeError> {
         let r = Record::new(m, COUNTRY_MODEL);
-        Ok(Country {
-            id: r.i64("id")?,
-            name: r.string_or_empty("name")?,
-            code: r.string_or_empty("code")?,
-        })
+        Ok(Country { id: r.i64("id")?, name: r.string_or_empty("name")?, code: r.string_or_empty("code")? })
     }
 }
 
@@ -329,69 +316,42 @@ impl CountryState {
     }
 }
 
-fn decode_all<T>(
-    rows: &[Map],
-    model: &str,
-    f: impl Fn(&Map) -> Result<T, DecodeError>,
-) -> Result<Vec<T>, Error> {
-    rows.iter()
-        .map(|m| f(m).map_err(|e| Error::decode(&e).with_call(model, "read")))
-        .collect()
+fn decode_all<T>(rows: &[Map], model: &str, f: impl Fn(&Map) -> Result<T, DecodeError>) -> Result<Vec<T>, Error> {
+    rows.iter().map(|m| f(m).map_err(|e| Error::decode(&e).with_call(model, "read"))).collect()
 }
 
 impl OpenErpClient {
     /// Partners whose email equals `email` ignoring case (`=ilike` with escaped wildcards, then
     /// an exact case-insensitive check), companies first, then by id.
-    pub async fn partners_by_email(
-        &self,
-        email: &str,
-        ctx: &Context,
-    ) -> Result<Vec<Partner>, Error> {
+    pub async fn partners_by_email(&self, email: &str, ctx: &Context) -> Result<Vec<Partner>, Error> {
         let email = email.trim();
         if email.is_empty() {
             return Ok(Vec::new());
         }
         let profile = self.profile().await?;
         let domain = Domain::new().ilike_exact("email", email);
-        let opts = SearchOpts {
-            order: Some("is_company desc, id asc".into()),
-            limit: Some(self.page_size()),
-            offset: 0,
-        };
-        let rows = self
-            .search_read(MODEL, &domain, &Partner::fields(profile), &opts, ctx)
-            .await?;
+        let opts =
+            SearchOpts { order: Some("is_company desc, id asc".into()), limit: Some(self.page_size()), offset: 0 };
+        let rows = self.search_read(MODEL, &domain, &Partner::fields(profile), &opts, ctx).await?;
         let all = decode_all(&rows, MODEL, |m| Partner::from_map(m, profile))?;
         Ok(all
             .into_iter()
-            .filter(|p| {
-                p.email
-                    .as_deref()
-                    .is_some_and(|e| e.trim().eq_ignore_ascii_case(email))
-            })
+            .filter(|p| p.email.as_deref().is_some_and(|e| e.trim().eq_ignore_ascii_case(email)))
             .collect())
     }
 
     /// Reads partners by id (missing ids are left out).
     pub async fn read_partners(&self, ids: &[i64], ctx: &Context) -> Result<Vec<Partner>, Error> {
         let profile = self.profile().await?;
-        let rows = self
-            .read(MODEL, ids, &Partner::fields(profile), ctx)
-            .await?;
+        let rows = self.read(MODEL, ids, &Partner::fields(profile), ctx).await?;
         decode_all(&rows, MODEL, |m| Partner::from_map(m, profile))
     }
 
     /// Children of `parent_id` (contacts and invoice/delivery/other addresses), by id.
-    pub async fn partner_children(
-        &self,
-        parent_id: i64,
-        ctx: &Context,
-    ) -> Result<Vec<Partner>, Error> {
+    pub async fn partner_children(&self, parent_id: i64, ctx: &Context) -> Result<Vec<Partner>, Error> {
         let profile = self.profile().await?;
         let domain = Domain::new().eq("parent_id", id_value(parent_id));
-        let rows = self
-            .search_read_all(MODEL, &domain, &Partner::fields(profile), ctx)
-            .await?;
+        let rows = self.search_read_all(MODEL, &domain, &Partner::fields(profile), ctx).await?;
         decode_all(&rows, MODEL, |m| Partner::from_map(m, profile))
     }
 
@@ -402,42 +362,21 @@ impl OpenErpClient {
     }
 
     /// Creates several partners in one call (e.g. the children of one customer); ids in order.
-    pub async fn create_partners(
-        &self,
-        ps: &[NewPartner],
-        ctx: &Context,
-    ) -> Result<Vec<i64>, Error> {
+    pub async fn create_partners(&self, ps: &[NewPartner], ctx: &Context) -> Result<Vec<i64>, Error> {
         let profile = self.profile().await?;
-        let vals = ps
-            .iter()
-            .map(|p| p.to_vals(profile))
-            .collect::<Result<Vec<_>, _>>()?;
+        let vals = ps.iter().map(|p| p.to_vals(profile)).collect::<Result<Vec<_>, _>>()?;
         self.create_many(MODEL, vals, ctx).await
     }
 
     /// The country with ISO code `code` (case-insensitive), if any.
-    pub async fn country_by_code(
-        &self,
-        code: &str,
-        ctx: &Context,
-    ) -> Result<Option<Country>, Error> {
+    pub async fn country_by_code(&self, code: &str, ctx: &Context) -> Result<Option<Country>, Error> {
         let code = code.trim().to_ascii_uppercase();
         if code.is_empty() {
             return Ok(None);
         }
         let domain = Domain::new().eq("code", Value::String(code));
-        let rows = self
-            .search_read(
-                COUNTRY_MODEL,
-                &domain,
-                COUNTRY_FIELDS,
-                &SearchOpts::limit(1),
-                ctx,
-            )
-            .await?;
-        Ok(decode_all(&rows, COUNTRY_MODEL, Country::from_map)?
-            .into_iter()
-            .next())
+        let rows = self.search_read(COUNTRY_MODEL, &domain, COUNTRY_FIELDS, &SearchOpts::limit(1), ctx).await?;
+        Ok(decode_all(&rows, COUNTRY_MODEL, Country::from_map)?.into_iter().next())
     }
 
     /// The state with code `code` (case-insensitive) **in** country `country_id`, if any.
@@ -472,22 +411,10 @@ impl OpenErpClient {
         if text.is_empty() {
             return Ok(None);
         }
-        let domain = Domain::new()
-            .ilike_exact(field, text)
-            .eq("country_id", id_value(country_id));
-        let rows = self
-            .search_read(
-                STATE_MODEL,
-                &domain,
-                STATE_FIELDS,
-                &SearchOpts::limit(2),
-                ctx,
-            )
-            .await?;
+        let domain = Domain::new().ilike_exact(field, text).eq("country_id", id_value(country_id));
+        let rows = self.search_read(STATE_MODEL, &domain, STATE_FIELDS, &SearchOpts::limit(2), ctx).await?;
         let states = decode_all(&rows, STATE_MODEL, CountryState::from_map)?;
-        Ok(states
-            .into_iter()
-            .find(|s| s.country.as_ref().is_some_and(|c| c.id == country_id)))
+        Ok(states.into_iter().find(|s| s.country.as_ref().is_some_and(|c| c.id == country_id)))
     }
 }
 
@@ -504,26 +431,16 @@ mod tests {
     fn decodes_recorded_partner_searches_and_reads() {
         let found = recorded_rows("0200-res.partner.search_read-by-email-ilike");
         let azure = Partner::from_map(&found[0], &p17()).unwrap();
-        assert_eq!(
-            (azure.id, azure.name.as_str(), azure.is_company),
-            (14, "Azure Interior", true)
-        );
+        assert_eq!((azure.id, azure.name.as_str(), azure.is_company), (14, "Azure Interior", true));
         assert_eq!(azure.email.as_deref(), Some("azure.Interior24@example.com"));
         assert_eq!(azure.parent, None);
         assert_eq!(azure.kind, PartnerType::Contact);
         assert!(recorded_rows("0210-res.partner.search_read-by-email-eq-miss").is_empty());
         assert!(recorded_rows("0220-res.partner.search_read-by-email-notfound").is_empty());
 
-        let company =
-            Partner::from_map(&recorded_rows("0270-res.partner.read-company")[0], &p17()).unwrap();
+        let company = Partner::from_map(&recorded_rows("0270-res.partner.read-company")[0], &p17()).unwrap();
         assert_eq!(company.child_ids, vec![46, 44, 45]);
-        assert_eq!(
-            company.state,
-            Some(Many2one {
-                id: 13,
-                name: "California (US)".into()
-            })
-        );
+        assert_eq!(company.state, Some(Many2one { id: 13, name: "California (US)".into() }));
         assert_eq!(company.country.as_ref().map(|c| c.id), Some(233));
         assert_eq!(company.vat, None);
         assert_eq!(company.reference.as_deref(), Some("MAGE-CUST-42"));
@@ -535,57 +452,29 @@ mod tests {
             .collect();
         assert_eq!(
             kids.iter().map(|k| k.kind.clone()).collect::<Vec<_>>(),
-            vec![
-                PartnerType::Contact,
-                PartnerType::Delivery,
-                PartnerType::Invoice
-            ]
+            vec![PartnerType::Contact, PartnerType::Delivery, PartnerType::Invoice]
         );
         assert_eq!(kids[0].display_name, "Magento Test Buyer Inc., Jane Buyer");
         assert_eq!(kids[0].parent.as_ref().map(|p| p.id), Some(43));
         assert_eq!(kids[1].email, None, "False email reads as None");
 
-        let again = Partner::from_map(
-            &recorded_rows("0290-res.partner.search_read-by-email-found")[0],
-            &p17(),
-        )
-        .unwrap();
+        let again =
+            Partner::from_map(&recorded_rows("0290-res.partner.search_read-by-email-found")[0], &p17()).unwrap();
         assert_eq!(again.child_ids, vec![46, 44, 45]);
     }
 
     #[test]
     fn decodes_countries_and_states_per_country() {
-        let us =
-            Country::from_map(&recorded_rows("0170-res.country.search_read-by-code")[0]).unwrap();
-        assert_eq!(
-            us,
-            Country {
-                id: 233,
-                name: "United States".into(),
-                code: "US".into()
-            }
-        );
-        let ca =
-            CountryState::from_map(&recorded_rows("0180-res.country.state.search_read-by-code")[0])
-                .unwrap();
-        assert_eq!(
-            (ca.id, ca.code.as_str(), ca.country.unwrap().id),
-            (13, "CA", 233)
-        );
-        let ambiguous: Vec<CountryState> =
-            recorded_rows("0190-res.country.state.search_read-code-ambiguous")
-                .iter()
-                .map(|m| CountryState::from_map(m).unwrap())
-                .collect();
-        assert_eq!(
-            ambiguous.len(),
-            4,
-            "CA exists in 4 countries: always filter by country"
-        );
-        assert_eq!(
-            ambiguous[1].country.as_ref().map(|c| c.name.as_str()),
-            Some("Italy")
-        );
+        let us = Country::from_map(&recorded_rows("0170-res.country.search_read-by-code")[0]).unwrap();
+        assert_eq!(us, Country { id: 233, name: "United States".into(), code: "US".into() });
+        let ca = CountryState::from_map(&recorded_rows("0180-res.country.state.search_read-by-code")[0]).unwrap();
+        assert_eq!((ca.id, ca.code.as_str(), ca.country.unwrap().id), (13, "CA", 233));
+        let ambiguous: Vec<CountryState> = recorded_rows("0190-res.country.state.search_read-code-ambiguous")
+            .iter()
+            .map(|m| CountryState::from_map(m).unwrap())
+            .collect();
+        assert_eq!(ambiguous.len(), 4, "CA exists in 4 countries: always filter by country");
+        assert_eq!(ambiguous[1].country.as_ref().map(|c| c.name.as_str()), Some("Italy"));
     }
 
     #[test]
@@ -617,27 +506,10 @@ mod tests {
             parent_id: Some(43),
             ..NewPartner::default()
         };
-        assert_eq!(
-            delivery.to_vals(&p17()).unwrap().get("type"),
-            Some(&Value::String("delivery".into()))
-        );
-        let private = NewPartner {
-            name: "P".into(),
-            kind: Some(PartnerType::Private),
-            ..NewPartner::default()
-        };
-        assert_eq!(
-            private.to_vals(&p17()).unwrap_err().kind(),
-            ErrorKind::InvalidInput
-        );
+        assert_eq!(delivery.to_vals(&p17()).unwrap().get("type"), Some(&Value::String("delivery".into())));
+        let private = NewPartner { name: "P".into(), kind: Some(PartnerType::Private), ..NewPartner::default() };
+        assert_eq!(private.to_vals(&p17()).unwrap_err().kind(), ErrorKind::InvalidInput);
         assert!(private.to_vals(&Profile::odoo(16).unwrap()).is_ok());
-        assert!(
-            NewPartner {
-                name: "  ".into(),
-                ..NewPartner::default()
-            }
-            .to_vals(&p17())
-            .is_err()
-        );
+        assert!(NewPartner { name: "  ".into(), ..NewPartner::default() }.to_vals(&p17()).is_err());
     }
 }

@@ -61,13 +61,8 @@ pub const ITEM_FIELDS: &[&str] = &[
 /// Currency fields read.
 pub const CURRENCY_FIELDS: &[&str] = &["name", "decimal_places", "rounding"];
 /// Product fields read to price a product.
-pub const PRODUCT_PRICE_FIELDS: &[&str] = &[
-    "product_tmpl_id",
-    "categ_id",
-    "lst_price",
-    "standard_price",
-    "currency_id",
-];
+pub const PRODUCT_PRICE_FIELDS: &[&str] =
+    &["product_tmpl_id", "categ_id", "lst_price", "standard_price", "currency_id"];
 
 /// Longest chain of "based on another pricelist" followed.
 pub const MAX_CHAIN: usize = 8;
@@ -89,16 +84,9 @@ impl Currency {
         let r = Record::new(m, CURRENCY_MODEL);
         let rounding = match r.opt_decimal("rounding")? {
             Some(x) if x > Decimal::ZERO => x,
-            _ => Decimal::new(
-                1,
-                u32::try_from(r.opt_i64("decimal_places")?.unwrap_or(2).clamp(0, 12)).unwrap_or(2),
-            ),
+            _ => Decimal::new(1, u32::try_from(r.opt_i64("decimal_places")?.unwrap_or(2).clamp(0, 12)).unwrap_or(2)),
         };
-        Ok(Currency {
-            id: r.i64("id")?,
-            name: r.string_or_empty("name")?,
-            rounding,
-        })
+        Ok(Currency { id: r.i64("id")?, name: r.string_or_empty("name")?, rounding })
     }
 
     /// Rounds an amount to this currency (half away from zero, as Odoo's `float_round`).
@@ -112,8 +100,7 @@ pub fn round_to_step(x: Decimal, step: Decimal) -> Decimal {
     if step <= Decimal::ZERO {
         return x;
     }
-    ((x / step).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero) * step)
-        .normalize()
+    ((x / step).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero) * step).normalize()
 }
 
 /// Which products a rule applies to.
@@ -283,13 +270,7 @@ impl PricelistRule {
 /// `date_end` is a datetime in 16+ but a date in older versions: a bare date means the whole day.
 fn end_of(r: &Record<'_>, field: &str) -> Result<Option<DateTime<Utc>>, DecodeError> {
     let date_only = matches!(r.get(field), Some(Value::String(s)) if s.trim().len() == 10);
-    Ok(r.opt_datetime(field)?.map(|d| {
-        if date_only {
-            d + Duration::seconds(86_399)
-        } else {
-            d
-        }
-    }))
+    Ok(r.opt_datetime(field)?.map(|d| if date_only { d + Duration::seconds(86_399) } else { d }))
 }
 
 /// A pricelist with its rules and currency.
@@ -329,12 +310,7 @@ impl PriceInput {
         let r = Record::new(m, "product.product");
         let categ = r.many2one("categ_id")?.map(|c| c.id);
         let mut category_path: Vec<i64> = parent_path
-            .map(|p| {
-                p.split('/')
-                    .filter(|s| !s.is_empty())
-                    .filter_map(|s| s.parse().ok())
-                    .collect()
-            })
+            .map(|p| p.split('/').filter(|s| !s.is_empty()).filter_map(|s| s.parse().ok()).collect())
             .unwrap_or_default();
         category_path.reverse();
         if let Some(c) = categ
@@ -365,16 +341,9 @@ pub struct PriceBook {
 impl PriceBook {
     /// The unit price of `product` in pricelist `pricelist_id` at `at`, rounded to the
     /// pricelist's currency.
-    pub fn price(
-        &self,
-        pricelist_id: i64,
-        product: &PriceInput,
-        at: DateTime<Utc>,
-    ) -> Result<Decimal, Error> {
+    pub fn price(&self, pricelist_id: i64, product: &PriceInput, at: DateTime<Utc>) -> Result<Decimal, Error> {
         let pl = self.get(pricelist_id)?;
-        Ok(pl
-            .currency
-            .round(self.raw_price(pricelist_id, product, at, 0)?))
+        Ok(pl.currency.round(self.raw_price(pricelist_id, product, at, 0)?))
     }
 
     /// The rule that applies to `product` (first in Odoo's order: variant, template, category
@@ -405,18 +374,11 @@ impl PriceBook {
 
     fn get(&self, id: i64) -> Result<&Pricelist, Error> {
         self.pricelists.get(&id).ok_or_else(|| {
-            Error::new(ErrorKind::NotFound, format!("pricelist {id} is not loaded"))
-                .with_call(PRICELIST_MODEL, "read")
+            Error::new(ErrorKind::NotFound, format!("pricelist {id} is not loaded")).with_call(PRICELIST_MODEL, "read")
         })
     }
 
-    fn raw_price(
-        &self,
-        pricelist_id: i64,
-        p: &PriceInput,
-        at: DateTime<Utc>,
-        depth: usize,
-    ) -> Result<Decimal, Error> {
+    fn raw_price(&self, pricelist_id: i64, p: &PriceInput, at: DateTime<Utc>, depth: usize) -> Result<Decimal, Error> {
         if depth > MAX_CHAIN {
             return Err(Error::new(
                 ErrorKind::Unsupported,
@@ -436,11 +398,7 @@ impl PriceBook {
                     {
                         return Err(unsupported_conversion(pl, p.product_id));
                     }
-                    Ok(if base_kind == RuleBase::ListPrice {
-                        p.list_price
-                    } else {
-                        p.standard_price
-                    })
+                    Ok(if base_kind == RuleBase::ListPrice { p.list_price } else { p.standard_price })
                 }
                 RuleBase::Pricelist(other) => {
                     let o = self.get(other)?;
@@ -459,13 +417,7 @@ impl PriceBook {
                 let b = base()?;
                 b - b * pct / hundred
             }
-            Some(RuleCompute::Formula {
-                discount,
-                round,
-                surcharge,
-                min_margin,
-                max_margin,
-            }) => {
+            Some(RuleCompute::Formula { discount, round, surcharge, min_margin, max_margin }) => {
                 let b = base()?;
                 let mut price = b - b * discount / hundred;
                 if !round.is_zero() {
@@ -509,63 +461,34 @@ impl OpenErpClient {
                     format!("pricelist {id}: more than {MAX_CHAIN} pricelists chained"),
                 ));
             }
-            let row = self
-                .read_one(
-                    PRICELIST_MODEL,
-                    pid,
-                    PRICELIST_FIELDS,
-                    &ctx.clone().with_active_test(false),
-                )
-                .await?;
+            let row =
+                self.read_one(PRICELIST_MODEL, pid, PRICELIST_FIELDS, &ctx.clone().with_active_test(false)).await?;
             let r = Record::new(&row, PRICELIST_MODEL);
             let currency_id = r
                 .many2one("currency_id")?
-                .ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::Decode,
-                        format!("pricelist {pid} has no currency"),
-                    )
-                })?
+                .ok_or_else(|| Error::new(ErrorKind::Decode, format!("pricelist {pid} has no currency")))?
                 .id;
-            let cur = self
-                .read_one(CURRENCY_MODEL, currency_id, CURRENCY_FIELDS, ctx)
-                .await?;
-            let currency = Currency::from_map(&cur)
-                .map_err(|e| Error::decode(&e).with_call(CURRENCY_MODEL, "read"))?;
+            let cur = self.read_one(CURRENCY_MODEL, currency_id, CURRENCY_FIELDS, ctx).await?;
+            let currency = Currency::from_map(&cur).map_err(|e| Error::decode(&e).with_call(CURRENCY_MODEL, "read"))?;
             let domain = Domain::new().eq("pricelist_id", crate::openerp::wire::id_value(pid));
-            let rows = self
-                .search_read_all(ITEM_MODEL, &domain, ITEM_FIELDS, ctx)
-                .await?;
+            let rows = self.search_read_all(ITEM_MODEL, &domain, ITEM_FIELDS, ctx).await?;
             let rules = rows
                 .iter()
-                .map(|m| {
-                    PricelistRule::from_map(m)
-                        .map_err(|e| Error::decode(&e).with_call(ITEM_MODEL, "search_read"))
-                })
+                .map(|m| PricelistRule::from_map(m).map_err(|e| Error::decode(&e).with_call(ITEM_MODEL, "search_read")))
                 .collect::<Result<Vec<_>, _>>()?;
             for rule in &rules {
                 if let RuleBase::Pricelist(other) = rule.base {
                     todo.push(other);
                 }
             }
-            book.pricelists.insert(
-                pid,
-                Pricelist {
-                    id: pid,
-                    name: r.string_or_empty("name")?,
-                    currency,
-                    rules,
-                },
-            );
+            book.pricelists.insert(pid, Pricelist { id: pid, name: r.string_or_empty("name")?, currency, rules });
         }
         Ok(book)
     }
 
     /// What [`PriceBook::price`] needs for `ids` (product prices, template, category path).
     pub async fn price_inputs(&self, ids: &[i64], ctx: &Context) -> Result<Vec<PriceInput>, Error> {
-        let rows = self
-            .read("product.product", ids, PRODUCT_PRICE_FIELDS, ctx)
-            .await?;
+        let rows = self.read("product.product", ids, PRODUCT_PRICE_FIELDS, ctx).await?;
         let mut categ_ids: Vec<i64> = Vec::new();
         for m in &rows {
             if let Some(c) = Record::new(m, "product.product").many2one("categ_id")?
@@ -575,10 +498,7 @@ impl OpenErpClient {
             }
         }
         let mut paths: BTreeMap<i64, String> = BTreeMap::new();
-        for m in self
-            .read("product.category", &categ_ids, &["parent_path"], ctx)
-            .await?
-        {
+        for m in self.read("product.category", &categ_ids, &["parent_path"], ctx).await? {
             let r = Record::new(&m, "product.category");
             if let Some(p) = r.opt_string("parent_path")? {
                 paths.insert(r.i64("id")?, p);
@@ -586,12 +506,9 @@ impl OpenErpClient {
         }
         rows.iter()
             .map(|m| {
-                let categ = Record::new(m, "product.product")
-                    .many2one("categ_id")?
-                    .map(|c| c.id);
+                let categ = Record::new(m, "product.product").many2one("categ_id")?.map(|c| c.id);
                 let path = categ.and_then(|c| paths.get(&c)).map(String::as_str);
-                PriceInput::from_map(m, path)
-                    .map_err(|e| Error::decode(&e).with_call("product.product", "read"))
+                PriceInput::from_map(m, path).map_err(|e| Error::decode(&e).with_call("product.product", "read"))
             })
             .collect()
     }
@@ -607,10 +524,7 @@ impl OpenErpClient {
         let book = self.read_price_book(pricelist_id, ctx).await?;
         let now = Utc::now();
         let inputs = self.price_inputs(ids, ctx).await?;
-        Ok(inputs
-            .iter()
-            .map(|p| (p.product_id, book.price(pricelist_id, p, now)))
-            .collect())
+        Ok(inputs.iter().map(|p| (p.product_id, book.price(pricelist_id, p, now))).collect())
     }
 }
 
@@ -625,11 +539,7 @@ mod tests {
     }
 
     fn usd() -> Currency {
-        Currency {
-            id: 1,
-            name: "USD".into(),
-            rounding: dec("0.01"),
-        }
+        Currency { id: 1, name: "USD".into(), rounding: dec("0.01") }
     }
 
     fn rule(id: i64, scope: RuleScope, compute: RuleCompute) -> PricelistRule {
@@ -658,15 +568,7 @@ mod tests {
 
     fn book(rules: Vec<PricelistRule>) -> PriceBook {
         let mut b = PriceBook::default();
-        b.pricelists.insert(
-            1,
-            Pricelist {
-                id: 1,
-                name: "Public".into(),
-                currency: usd(),
-                rules,
-            },
-        );
+        b.pricelists.insert(1, Pricelist { id: 1, name: "Public".into(), currency: usd(), rules });
         b
     }
 
@@ -683,37 +585,17 @@ mod tests {
     fn most_specific_rule_wins_like_odoo() {
         let b = book(vec![
             rule(1, RuleScope::Global, RuleCompute::Percentage(dec("10"))),
-            rule(
-                2,
-                RuleScope::Category(1),
-                RuleCompute::Percentage(dec("20")),
-            ),
-            rule(
-                3,
-                RuleScope::Category(8),
-                RuleCompute::Percentage(dec("30")),
-            ),
+            rule(2, RuleScope::Category(1), RuleCompute::Percentage(dec("20"))),
+            rule(3, RuleScope::Category(8), RuleCompute::Percentage(dec("30"))),
             rule(4, RuleScope::Template(5), RuleCompute::Fixed(dec("60"))),
             rule(5, RuleScope::Variant(99), RuleCompute::Fixed(dec("1"))),
         ]);
-        assert_eq!(
-            b.price(1, &chair(), now()).unwrap(),
-            dec("60"),
-            "template beats categories"
-        );
+        assert_eq!(b.price(1, &chair(), now()).unwrap(), dec("60"), "template beats categories");
         let mut other = chair();
         other.template_id = Some(6);
-        assert_eq!(
-            b.price(1, &other, now()).unwrap(),
-            dec("49"),
-            "nearest category (30 %) beats its parent"
-        );
+        assert_eq!(b.price(1, &other, now()).unwrap(), dec("49"), "nearest category (30 %) beats its parent");
         other.category_path = vec![7, 2, 1];
-        assert_eq!(
-            b.price(1, &other, now()).unwrap(),
-            dec("56"),
-            "parent category All (20 %)"
-        );
+        assert_eq!(b.price(1, &other, now()).unwrap(), dec("56"), "parent category All (20 %)");
         other.category_path = vec![];
         assert_eq!(b.price(1, &other, now()).unwrap(), dec("63"), "global 10 %");
     }
@@ -742,23 +624,11 @@ mod tests {
             max_margin: dec(max_margin),
         };
         assert_eq!(
-            book(vec![rule(1, RuleScope::Global, f("0", "0"))])
-                .price(1, &chair(), now())
-                .unwrap(),
+            book(vec![rule(1, RuleScope::Global, f("0", "0"))]).price(1, &chair(), now()).unwrap(),
             dec("59.99")
         );
-        assert_eq!(
-            book(vec![rule(1, RuleScope::Global, f("-5", "0"))])
-                .price(1, &chair(), now())
-                .unwrap(),
-            dec("65")
-        );
-        assert_eq!(
-            book(vec![rule(1, RuleScope::Global, f("0", "-20"))])
-                .price(1, &chair(), now())
-                .unwrap(),
-            dec("50")
-        );
+        assert_eq!(book(vec![rule(1, RuleScope::Global, f("-5", "0"))]).price(1, &chair(), now()).unwrap(), dec("65"));
+        assert_eq!(book(vec![rule(1, RuleScope::Global, f("0", "-20"))]).price(1, &chair(), now()).unwrap(), dec("50"));
         let mut cost = rule(
             1,
             RuleScope::Global,
@@ -771,16 +641,8 @@ mod tests {
             },
         );
         cost.base = RuleBase::StandardPrice;
-        assert_eq!(
-            book(vec![cost]).price(1, &chair(), now()).unwrap(),
-            dec("66"),
-            "cost 55 + 20 % mark-up"
-        );
-        assert_eq!(
-            round_to_step(dec("62.5"), dec("5")),
-            dec("65"),
-            "halves away from zero"
-        );
+        assert_eq!(book(vec![cost]).price(1, &chair(), now()).unwrap(), dec("66"), "cost 55 + 20 % mark-up");
+        assert_eq!(round_to_step(dec("62.5"), dec("5")), dec("65"), "halves away from zero");
         assert_eq!(usd().round(dec("19.995")), dec("20"));
     }
 
@@ -806,31 +668,16 @@ mod tests {
         assert_eq!(b.price(1, &chair(), now()).unwrap(), dec("45"));
 
         let mut eur = b.clone();
-        eur.pricelists.get_mut(&2).unwrap().currency = Currency {
-            id: 3,
-            name: "EUR".into(),
-            rounding: dec("0.01"),
-        };
+        eur.pricelists.get_mut(&2).unwrap().currency = Currency { id: 3, name: "EUR".into(), rounding: dec("0.01") };
         let e = eur.price(1, &chair(), now()).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unsupported);
         assert!(e.message().contains("currency conversion"));
 
         let mut foreign = chair();
         foreign.currency_id = Some(3);
-        assert_eq!(
-            book(vec![]).price(1, &foreign, now()).unwrap_err().kind(),
-            ErrorKind::Unsupported
-        );
-        let fixed = book(vec![rule(
-            1,
-            RuleScope::Global,
-            RuleCompute::Fixed(dec("12")),
-        )]);
-        assert_eq!(
-            fixed.price(1, &foreign, now()).unwrap(),
-            dec("12"),
-            "a fixed price needs no conversion"
-        );
+        assert_eq!(book(vec![]).price(1, &foreign, now()).unwrap_err().kind(), ErrorKind::Unsupported);
+        let fixed = book(vec![rule(1, RuleScope::Global, RuleCompute::Fixed(dec("12")))]);
+        assert_eq!(fixed.price(1, &foreign, now()).unwrap(), dec("12"), "a fixed price needs no conversion");
 
         let mut cyclic = book(vec![{
             let mut r = rule(1, RuleScope::Global, RuleCompute::Percentage(dec("1")));
@@ -838,25 +685,16 @@ mod tests {
             r
         }]);
         cyclic.pricelists.get_mut(&1).unwrap().name = "Loop".into();
-        assert_eq!(
-            cyclic.price(1, &chair(), now()).unwrap_err().kind(),
-            ErrorKind::Unsupported
-        );
+        assert_eq!(cyclic.price(1, &chair(), now()).unwrap_err().kind(), ErrorKind::Unsupported);
     }
 
     #[test]
     fn rules_decode_from_odoo_rows() {
         let row: Map = [
             ("id", int(3)),
-            (
-                "pricelist_id",
-                array([int(1), string("Public Pricelist (USD)")]),
-            ),
+            ("pricelist_id", array([int(1), string("Public Pricelist (USD)")])),
             ("applied_on", string("2_product_category")),
-            (
-                "categ_id",
-                array([int(8), string("All / Saleable / Office Furniture")]),
-            ),
+            ("categ_id", array([int(8), string("All / Saleable / Office Furniture")])),
             ("product_tmpl_id", Value::Boolean(false)),
             ("product_id", Value::Boolean(false)),
             ("min_quantity", double(0.0)),
@@ -878,15 +716,8 @@ mod tests {
         .collect();
         let r = PricelistRule::from_map(&row).unwrap();
         assert_eq!(r.scope, RuleScope::Category(8));
-        assert_eq!(
-            r.base,
-            RuleBase::ListPrice,
-            "pricelist base without a pricelist falls back to the sales price"
-        );
-        assert_eq!(
-            r.date_end.map(|d| value::format_datetime(&d)).as_deref(),
-            Some("2026-12-31 23:59:59")
-        );
+        assert_eq!(r.base, RuleBase::ListPrice, "pricelist base without a pricelist falls back to the sales price");
+        assert_eq!(r.date_end.map(|d| value::format_datetime(&d)).as_deref(), Some("2026-12-31 23:59:59"));
         assert!(matches!(r.compute, RuleCompute::Formula { round, .. } if round == Decimal::ONE));
         let mut bad = row.clone();
         bad.insert("applied_on".into(), string("2_product_category"));
@@ -899,10 +730,7 @@ mod tests {
         let row: Map = [
             ("id", int(5)),
             ("product_tmpl_id", array([int(5), string("Office Chair")])),
-            (
-                "categ_id",
-                array([int(8), string("All / Saleable / Office Furniture")]),
-            ),
+            ("categ_id", array([int(8), string("All / Saleable / Office Furniture")])),
             ("lst_price", double(70.0)),
             ("standard_price", double(55.0)),
             ("currency_id", array([int(1), string("USD")])),
@@ -913,9 +741,6 @@ mod tests {
         let p = PriceInput::from_map(&row, Some("1/2/8/")).unwrap();
         assert_eq!(p.category_path, vec![8, 2, 1]);
         assert_eq!(p, chair());
-        assert_eq!(
-            PriceInput::from_map(&row, None).unwrap().category_path,
-            vec![8]
-        );
+        assert_eq!(PriceInput::from_map(&row, None).unwrap().category_path, vec![8]);
     }
 }

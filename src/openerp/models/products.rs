@@ -116,9 +116,7 @@ impl Product {
             kind: profile.decode_product_kind(&r)?,
             write_date: r.opt_datetime("write_date")?,
             template: r.many2one("product_tmpl_id")?,
-            magento_exportable: r
-                .get(ADDON_FIELD)
-                .map_or(Ok(true), |v| value::to_bool(ADDON_FIELD, v))?,
+            magento_exportable: r.get(ADDON_FIELD).map_or(Ok(true), |v| value::to_bool(ADDON_FIELD, v))?,
         })
     }
 }
@@ -148,26 +146,11 @@ impl ProductImage {
         let Some(text) = r.opt_string(field)? else {
             return Ok(None);
         };
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text.trim())
-            .map_err(|_| {
-                DecodeError::new(
-                    format!("{MODEL}.{field}"),
-                    "base64 text",
-                    &dxr::Value::String(text.clone()),
-                )
-            })?;
-        let sha256 = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Ok(Some(ProductImage {
-            product_id: id,
-            size: bytes.len(),
-            sha256,
-            mime: sniff_mime(&bytes),
-            base64: text,
-        }))
+        let bytes = base64::engine::general_purpose::STANDARD.decode(text.trim()).map_err(|_| {
+            DecodeError::new(format!("{MODEL}.{field}"), "base64 text", &dxr::Value::String(text.clone()))
+        })?;
+        let sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Some(ProductImage { product_id: id, size: bytes.len(), sha256, mime: sniff_mime(&bytes), base64: text }))
     }
 }
 
@@ -217,39 +200,25 @@ impl ProductText {
 
 impl OpenErpClient {
     /// Walks the products matching `domain` page by page (images excluded).
-    pub async fn product_pages(
-        &self,
-        domain: &Domain,
-        ctx: &Context,
-    ) -> Result<Pages<Product>, Error> {
+    pub async fn product_pages(&self, domain: &Domain, ctx: &Context) -> Result<Pages<Product>, Error> {
         let profile = self.profile().await?.clone();
         let fields = Product::fields(&profile);
-        let decode =
-            Arc::new(move |m: &Map| Product::from_map(m, &profile).map_err(|e| Error::decode(&e)));
+        let decode = Arc::new(move |m: &Map| Product::from_map(m, &profile).map_err(|e| Error::decode(&e)));
         Ok(self.pages_as(MODEL, domain, &fields, ctx, decode))
     }
 
     /// Reads products by id (missing ids are left out).
     pub async fn read_products(&self, ids: &[i64], ctx: &Context) -> Result<Vec<Product>, Error> {
         let profile = self.profile().await?;
-        let rows = self
-            .read(MODEL, ids, &Product::fields(profile), ctx)
-            .await?;
+        let rows = self.read(MODEL, ids, &Product::fields(profile), ctx).await?;
         rows.iter()
-            .map(|m| {
-                Product::from_map(m, profile)
-                    .map_err(|e| Error::decode(&e).with_call(MODEL, "read"))
-            })
+            .map(|m| Product::from_map(m, profile).map_err(|e| Error::decode(&e).with_call(MODEL, "read")))
             .collect()
     }
 
     /// Products whose internal reference (SKU) is one of `codes` (exact, case-sensitive as in
     /// Odoo), archived ones included.
-    pub async fn products_by_code(
-        &self,
-        codes: &[&str],
-        ctx: &Context,
-    ) -> Result<Vec<Product>, Error> {
+    pub async fn products_by_code(&self, codes: &[&str], ctx: &Context) -> Result<Vec<Product>, Error> {
         if codes.is_empty() {
             return Ok(Vec::new());
         }
@@ -257,26 +226,11 @@ impl OpenErpClient {
         let all = ctx.clone().with_active_test(false);
         let mut out = Vec::new();
         for chunk in codes.chunks(self.page_size()) {
-            let list = dxr::Value::Array(
-                chunk
-                    .iter()
-                    .map(|c| dxr::Value::String((*c).to_owned()))
-                    .collect(),
-            );
+            let list = dxr::Value::Array(chunk.iter().map(|c| dxr::Value::String((*c).to_owned())).collect());
             let domain = Domain::new().term("default_code", "in", list);
-            for m in self
-                .search_read(
-                    MODEL,
-                    &domain,
-                    &Product::fields(profile),
-                    &SearchOpts::default(),
-                    &all,
-                )
-                .await?
-            {
+            for m in self.search_read(MODEL, &domain, &Product::fields(profile), &SearchOpts::default(), &all).await? {
                 out.push(
-                    Product::from_map(&m, profile)
-                        .map_err(|e| Error::decode(&e).with_call(MODEL, "search_read"))?,
+                    Product::from_map(&m, profile).map_err(|e| Error::decode(&e).with_call(MODEL, "search_read"))?,
                 );
             }
         }
@@ -284,17 +238,13 @@ impl OpenErpClient {
     }
 
     /// Images of `ids`, [`IMAGES_PER_CALL`] per call; products without an image are left out.
-    pub async fn product_images(
-        &self,
-        ids: &[i64],
-        ctx: &Context,
-    ) -> Result<Vec<ProductImage>, Error> {
+    pub async fn product_images(&self, ids: &[i64], ctx: &Context) -> Result<Vec<ProductImage>, Error> {
         let field = self.profile().await?.image_field;
         let mut out = Vec::new();
         for chunk in ids.chunks(IMAGES_PER_CALL) {
             for m in self.read(MODEL, chunk, &[field], ctx).await? {
-                if let Some(img) = ProductImage::from_map(&m, field)
-                    .map_err(|e| Error::decode(&e).with_call(MODEL, "read"))?
+                if let Some(img) =
+                    ProductImage::from_map(&m, field).map_err(|e| Error::decode(&e).with_call(MODEL, "read"))?
                 {
                     out.push(img);
                 }
@@ -304,25 +254,14 @@ impl OpenErpClient {
     }
 
     /// Name and descriptions of `ids` in `lang` (read with `context.lang`).
-    pub async fn product_texts(
-        &self,
-        ids: &[i64],
-        lang: &str,
-        ctx: &Context,
-    ) -> Result<Vec<ProductText>, Error> {
+    pub async fn product_texts(&self, ids: &[i64], lang: &str, ctx: &Context) -> Result<Vec<ProductText>, Error> {
         if lang.is_empty() {
-            return Err(Error::new(
-                ErrorKind::InvalidInput,
-                "product_texts: empty language code",
-            ));
+            return Err(Error::new(ErrorKind::InvalidInput, "product_texts: empty language code"));
         }
         let ctx = ctx.clone().with_lang(lang);
         let rows = self.read(MODEL, ids, TEXT_FIELDS, &ctx).await?;
         rows.iter()
-            .map(|m| {
-                ProductText::from_map(m, lang)
-                    .map_err(|e| Error::decode(&e).with_call(MODEL, "read"))
-            })
+            .map(|m| ProductText::from_map(m, lang).map_err(|e| Error::decode(&e).with_call(MODEL, "read")))
             .collect()
     }
 }
@@ -341,10 +280,7 @@ mod tests {
     fn decodes_the_recorded_catalogue_page() {
         let p17 = Profile::odoo(17).unwrap();
         let rows = recorded_rows("0090-product.product.search_read");
-        let products: Vec<Product> = rows
-            .iter()
-            .map(|m| Product::from_map(m, &p17).unwrap())
-            .collect();
+        let products: Vec<Product> = rows.iter().map(|m| Product::from_map(m, &p17).unwrap()).collect();
         assert_eq!(products.len(), 5);
         let chair = &products[0];
         assert_eq!(chair.id, 5);
@@ -352,33 +288,15 @@ mod tests {
         assert_eq!(chair.name, "Office Chair");
         assert_eq!(chair.list_price, dec("70"));
         assert_eq!(chair.weight, dec("0.01"));
-        assert_eq!(
-            chair.category,
-            Some(Many2one {
-                id: 8,
-                name: "All / Saleable / Office Furniture".into()
-            })
-        );
+        assert_eq!(chair.category, Some(Many2one { id: 8, name: "All / Saleable / Office Furniture".into() }));
         assert_eq!(chair.tax_ids, vec![1]);
         assert_eq!(chair.kind, ProductKind::Storable);
-        assert_eq!(
-            chair.barcode, None,
-            "False for an empty barcode reads as None"
-        );
+        assert_eq!(chair.barcode, None, "False for an empty barcode reads as None");
         assert_eq!(chair.description_sale, None);
         assert!(chair.active && chair.sale_ok);
         assert_eq!(chair.template.as_ref().map(|t| t.id), Some(5));
-        assert_eq!(
-            chair
-                .write_date
-                .map(|d| value::format_datetime(&d))
-                .as_deref(),
-            Some("2026-11-27 02:39:39")
-        );
-        assert!(
-            chair.magento_exportable,
-            "absent addon field reads as the addon default"
-        );
+        assert_eq!(chair.write_date.map(|d| value::format_datetime(&d)).as_deref(), Some("2026-11-27 02:39:39"));
+        assert!(chair.magento_exportable, "absent addon field reads as the addon default");
         assert_eq!(
             products[3].description_sale.as_deref(),
             Some("Desk combination, black-brown: chair + desk + drawer.")
@@ -392,32 +310,22 @@ mod tests {
         assert_eq!(r.decimal("lst_price").unwrap(), dec("800.4"));
         assert_eq!(
             r.many2one("product_tmpl_id").unwrap().unwrap(),
-            Many2one {
-                id: 9,
-                name: "Customizable Desk".into()
-            }
+            Many2one { id: 9, name: "Customizable Desk".into() }
         );
-        assert_eq!(
-            r.ids("product_template_attribute_value_ids").unwrap(),
-            vec![2, 3]
-        );
+        assert_eq!(r.ids("product_template_attribute_value_ids").unwrap(), vec![2, 3]);
     }
 
     #[test]
     fn recorded_images_decode_and_hash() {
         let rows = recorded_rows("0100-product.product.read-image_1920");
-        let img = ProductImage::from_map(&rows[0], "image_1920")
-            .unwrap()
-            .unwrap();
+        let img = ProductImage::from_map(&rows[0], "image_1920").unwrap().unwrap();
         assert_eq!(img.product_id, 5);
         assert_eq!(img.base64.len(), 22_548);
         assert_eq!(img.size, 16_910);
         assert_eq!(img.mime, Some("image/jpeg"));
         assert_eq!(img.sha256.len(), 64);
         let back = recorded_rows("0490-product.product.read-image-back");
-        let png = ProductImage::from_map(&back[0], "image_1920")
-            .unwrap()
-            .unwrap();
+        let png = ProductImage::from_map(&back[0], "image_1920").unwrap().unwrap();
         assert_eq!(png.mime, Some("image/png"));
         let mut none = Map::new();
         none.insert("id".into(), value::int(3));

@@ -170,11 +170,9 @@ impl NewOrder {
                 m.insert(field.into(), id_value(id));
             }
         }
-        for (field, text) in [
-            ("client_order_ref", &self.client_order_ref),
-            ("origin", &self.origin),
-            ("note", &self.note),
-        ] {
+        for (field, text) in
+            [("client_order_ref", &self.client_order_ref), ("origin", &self.origin), ("note", &self.note)]
+        {
             if let Some(t) = text.as_deref().filter(|t| !t.is_empty()) {
                 m.insert(field.into(), Value::String(t.to_owned()));
             }
@@ -185,11 +183,7 @@ impl NewOrder {
         let mut commands = Vec::with_capacity(self.lines.len());
         for (i, line) in self.lines.iter().enumerate() {
             if line.quantity <= Decimal::ZERO {
-                return invalid(format!(
-                    "sale.order.line {}: quantity must be positive, got {}",
-                    i + 1,
-                    line.quantity
-                ));
+                return invalid(format!("sale.order.line {}: quantity must be positive, got {}", i + 1, line.quantity));
             }
             let mut l = Map::new();
             l.insert("product_id".into(), id_value(line.product_id));
@@ -202,18 +196,12 @@ impl NewOrder {
             }
             if let Some(d) = line.discount {
                 if d < Decimal::ZERO || d > Decimal::ONE_HUNDRED {
-                    return invalid(format!(
-                        "sale.order.line {}: discount must be between 0 and 100, got {d}",
-                        i + 1
-                    ));
+                    return invalid(format!("sale.order.line {}: discount must be between 0 and 100, got {d}", i + 1));
                 }
                 l.insert("discount".into(), float_value(d));
             }
             if let Some(taxes) = &line.tax_ids {
-                l.insert(
-                    profile.sale_line_tax_field.into(),
-                    Command::list(&[Command::Set(taxes.clone())]),
-                );
+                l.insert(profile.sale_line_tax_field.into(), Command::list(&[Command::Set(taxes.clone())]));
             }
             if let Some(s) = line.sequence {
                 l.insert("sequence".into(), id_value(s));
@@ -370,9 +358,7 @@ impl SaleOrderLine {
 }
 
 fn decode_orders(rows: &[Map], method: &str) -> Result<Vec<SaleOrder>, Error> {
-    rows.iter()
-        .map(|m| SaleOrder::from_map(m).map_err(|e| Error::decode(&e).with_call(MODEL, method)))
-        .collect()
+    rows.iter().map(|m| SaleOrder::from_map(m).map_err(|e| Error::decode(&e).with_call(MODEL, method))).collect()
 }
 
 impl OpenErpClient {
@@ -385,35 +371,17 @@ impl OpenErpClient {
 
     /// Creates several orders in one call (one transaction: all or none); ids in order. If it
     /// fails, the caller may fall back to [`OpenErpClient::create_order`] one by one.
-    pub async fn create_orders(
-        &self,
-        orders: &[NewOrder],
-        ctx: &Context,
-    ) -> Result<Vec<i64>, Error> {
+    pub async fn create_orders(&self, orders: &[NewOrder], ctx: &Context) -> Result<Vec<i64>, Error> {
         let profile = self.profile().await?;
-        let vals = orders
-            .iter()
-            .map(|o| o.to_vals(profile))
-            .collect::<Result<Vec<_>, _>>()?;
+        let vals = orders.iter().map(|o| o.to_vals(profile)).collect::<Result<Vec<_>, _>>()?;
         self.create_many(MODEL, vals, ctx).await
     }
 
     /// Confirms an order (`action_confirm`), then writes `keep_date` back as `date_order`
     /// (confirmation overwrites it with the current time). Confirming twice is a
     /// [`ErrorKind::Refused`] error ("not in a state requiring confirmation").
-    pub async fn confirm_order(
-        &self,
-        id: i64,
-        keep_date: Option<DateTime<Utc>>,
-        ctx: &Context,
-    ) -> Result<(), Error> {
-        self.call(
-            Request::new(MODEL, "action_confirm")
-                .on_ids(&[id])
-                .context(ctx)
-                .idempotent(false),
-        )
-        .await?;
+    pub async fn confirm_order(&self, id: i64, keep_date: Option<DateTime<Utc>>, ctx: &Context) -> Result<(), Error> {
+        self.call(Request::new(MODEL, "action_confirm").on_ids(&[id]).context(ctx).idempotent(false)).await?;
         if let Some(d) = keep_date {
             self.set_order_date(id, d, ctx).await?;
         }
@@ -421,12 +389,7 @@ impl OpenErpClient {
     }
 
     /// Writes `date_order` (UTC).
-    pub async fn set_order_date(
-        &self,
-        id: i64,
-        date: DateTime<Utc>,
-        ctx: &Context,
-    ) -> Result<(), Error> {
+    pub async fn set_order_date(&self, id: i64, date: DateTime<Utc>, ctx: &Context) -> Result<(), Error> {
         let mut vals = Map::new();
         vals.insert("date_order".into(), datetime_value(&date));
         self.write(MODEL, &[id], vals, ctx).await
@@ -440,57 +403,28 @@ impl OpenErpClient {
     /// Reads one order; [`ErrorKind::NotFound`] when it does not exist.
     pub async fn read_order(&self, id: i64, ctx: &Context) -> Result<SaleOrder, Error> {
         let m = self.read_one(MODEL, id, FIELDS, ctx).await?;
-        SaleOrder::from_map(&m)
-            .map_err(|e| Error::decode(&e).with_call(MODEL, "read").with_ids(&[id]))
+        SaleOrder::from_map(&m).map_err(|e| Error::decode(&e).with_call(MODEL, "read").with_ids(&[id]))
     }
 
     /// Lines of an order, in display order.
-    pub async fn order_lines(
-        &self,
-        order_id: i64,
-        ctx: &Context,
-    ) -> Result<Vec<SaleOrderLine>, Error> {
+    pub async fn order_lines(&self, order_id: i64, ctx: &Context) -> Result<Vec<SaleOrderLine>, Error> {
         let profile = self.profile().await?;
         let domain = Domain::new().eq("order_id", id_value(order_id));
-        let opts = SearchOpts {
-            order: Some("sequence asc, id asc".into()),
-            ..SearchOpts::default()
-        };
-        let rows = self
-            .search_read(
-                LINE_MODEL,
-                &domain,
-                &SaleOrderLine::fields(profile),
-                &opts,
-                ctx,
-            )
-            .await?;
+        let opts = SearchOpts { order: Some("sequence asc, id asc".into()), ..SearchOpts::default() };
+        let rows = self.search_read(LINE_MODEL, &domain, &SaleOrderLine::fields(profile), &opts, ctx).await?;
         rows.iter()
             .map(|m| {
-                SaleOrderLine::from_map(m, profile)
-                    .map_err(|e| Error::decode(&e).with_call(LINE_MODEL, "search_read"))
+                SaleOrderLine::from_map(m, profile).map_err(|e| Error::decode(&e).with_call(LINE_MODEL, "search_read"))
             })
             .collect()
     }
 
     /// Orders whose `client_order_ref` is exactly `reference` (used to check whether an
     /// uncertain create went through).
-    pub async fn orders_by_client_ref(
-        &self,
-        reference: &str,
-        ctx: &Context,
-    ) -> Result<Vec<SaleOrder>, Error> {
+    pub async fn orders_by_client_ref(&self, reference: &str, ctx: &Context) -> Result<Vec<SaleOrder>, Error> {
         let domain = Domain::new().eq("client_order_ref", Value::String(reference.to_owned()));
         decode_orders(
-            &self
-                .search_read(
-                    MODEL,
-                    &domain,
-                    FIELDS,
-                    &SearchOpts::limit(self.page_size()),
-                    ctx,
-                )
-                .await?,
+            &self.search_read(MODEL, &domain, FIELDS, &SearchOpts::limit(self.page_size()), ctx).await?,
             "search_read",
         )
     }
@@ -499,15 +433,9 @@ impl OpenErpClient {
     /// a wizard action, `True`, or the "cannot marshal None" fault depending on version and
     /// modules; the warning wizard is disabled by context).
     pub async fn cancel_order(&self, id: i64, ctx: &Context) -> Result<(), Error> {
-        let ctx = ctx
-            .clone()
-            .with("disable_cancel_warning", Value::Boolean(true));
-        let req = Request::new(MODEL, "action_cancel")
-            .on_ids(&[id])
-            .context(&ctx)
-            .idempotent(false);
-        self.call_verified(req, "state", &Value::String("cancel".into()))
-            .await
+        let ctx = ctx.clone().with("disable_cancel_warning", Value::Boolean(true));
+        let req = Request::new(MODEL, "action_cancel").on_ids(&[id]).context(&ctx).idempotent(false);
+        self.call_verified(req, "state", &Value::String("cancel".into())).await
     }
 
     /// Deletes orders (quotations or cancelled orders only; Odoo refuses confirmed ones), e.g.
@@ -531,54 +459,30 @@ mod tests {
     #[test]
     fn decodes_recorded_draft_and_confirmed_orders() {
         let draft = SaleOrder::from_map(&recorded_rows("0330-sale.order.read-draft")[0]).unwrap();
-        assert_eq!(
-            (draft.id, draft.name.as_str(), &draft.state),
-            (25, "S00025", &OrderState::Draft)
-        );
+        assert_eq!((draft.id, draft.name.as_str(), &draft.state), (25, "S00025", &OrderState::Draft));
         assert_eq!(draft.amount_untaxed, dec("204.99"));
         assert_eq!(draft.amount_tax, dec("30"));
         assert_eq!(draft.amount_total, dec("234.99"));
-        assert_eq!(
-            draft.currency,
-            Some(Many2one {
-                id: 1,
-                name: "USD".into()
-            })
-        );
+        assert_eq!(draft.currency, Some(Many2one { id: 1, name: "USD".into() }));
         assert_eq!(draft.pricelist, None);
         assert_eq!(draft.client_order_ref.as_deref(), Some("MAGE-100000042"));
         assert_eq!(draft.line_ids, vec![51, 52, 53]);
-        assert_eq!(
-            draft
-                .date_order
-                .map(|d| value::format_datetime(&d))
-                .as_deref(),
-            Some("2024-07-10 12:34:56")
-        );
+        assert_eq!(draft.date_order.map(|d| value::format_datetime(&d)).as_deref(), Some("2024-07-10 12:34:56"));
         assert_eq!(
             draft.partner_shipping.as_ref().map(|p| p.name.as_str()),
             Some("Magento Test Buyer Inc., Jane Buyer (ship)")
         );
         assert!(draft.picking_ids.is_empty());
 
-        let confirmed =
-            SaleOrder::from_map(&recorded_rows("0360-sale.order.read-confirmed")[0]).unwrap();
+        let confirmed = SaleOrder::from_map(&recorded_rows("0360-sale.order.read-confirmed")[0]).unwrap();
         assert!(confirmed.state.is_confirmed());
         assert_eq!(confirmed.picking_ids, vec![25]);
         assert_eq!(confirmed.invoice_status.as_deref(), Some("to invoice"));
-        assert_ne!(
-            confirmed.date_order, draft.date_order,
-            "action_confirm overwrote date_order"
-        );
+        assert_ne!(confirmed.date_order, draft.date_order, "action_confirm overwrote date_order");
 
-        let minimal =
-            SaleOrder::from_map(&recorded_rows("0400-sale.order.read-minimal")[0]).unwrap();
+        let minimal = SaleOrder::from_map(&recorded_rows("0400-sale.order.read-minimal")[0]).unwrap();
         assert_eq!(
-            (
-                minimal.amount_untaxed,
-                minimal.amount_tax,
-                minimal.amount_total
-            ),
+            (minimal.amount_untaxed, minimal.amount_tax, minimal.amount_total),
             (dec("210"), dec("31.5"), dec("241.5"))
         );
         assert_eq!(minimal.partner_invoice.map(|p| p.id), Some(46));
@@ -592,23 +496,13 @@ mod tests {
             .map(|m| SaleOrderLine::from_map(m, &p17).unwrap())
             .collect();
         assert_eq!(lines.len(), 3);
+        assert_eq!((lines[0].price_unit, lines[0].discount, lines[0].quantity), (dec("100"), dec("10"), dec("2")));
         assert_eq!(
-            (lines[0].price_unit, lines[0].discount, lines[0].quantity),
-            (dec("100"), dec("10"), dec("2"))
-        );
-        assert_eq!(
-            (
-                lines[0].price_subtotal,
-                lines[0].price_tax,
-                lines[0].price_total
-            ),
+            (lines[0].price_subtotal, lines[0].price_tax, lines[0].price_total),
             (dec("180"), dec("27"), dec("207"))
         );
         assert_eq!(lines[0].tax_ids, vec![1]);
-        assert_eq!(
-            lines[0].uom.as_ref().map(|u| u.name.as_str()),
-            Some("Units")
-        );
+        assert_eq!(lines[0].uom.as_ref().map(|u| u.name.as_str()), Some("Units"));
         assert_eq!(lines[1].name, "Custom line description from Magento");
         assert_eq!(lines[1].price_tax, dec("3"));
         assert!(lines[2].tax_ids.is_empty());
@@ -618,20 +512,16 @@ mod tests {
     }
 
     fn recorded_order() -> NewOrder {
-        let line = |product_id,
-                    name: Option<&str>,
-                    qty: &str,
-                    price: &str,
-                    discount: &str,
-                    taxes: Vec<i64>| NewOrderLine {
-            product_id,
-            name: name.map(str::to_owned),
-            quantity: dec(qty),
-            price_unit: Some(dec(price)),
-            discount: Some(dec(discount)),
-            tax_ids: Some(taxes),
-            sequence: None,
-        };
+        let line =
+            |product_id, name: Option<&str>, qty: &str, price: &str, discount: &str, taxes: Vec<i64>| NewOrderLine {
+                product_id,
+                name: name.map(str::to_owned),
+                quantity: dec(qty),
+                price_unit: Some(dec(price)),
+                discount: Some(dec(discount)),
+                tax_ids: Some(taxes),
+                sequence: None,
+            };
         NewOrder {
             partner_id: 43,
             partner_invoice_id: Some(46),
@@ -646,56 +536,31 @@ mod tests {
             note: None,
             lines: vec![
                 line(5, None, "2", "100", "10", vec![1]),
-                line(
-                    6,
-                    Some("Custom line description from Magento"),
-                    "1",
-                    "19.99",
-                    "0",
-                    vec![1],
-                ),
-                NewOrderLine {
-                    discount: None,
-                    ..line(41, Some("Shipping: Flat Rate"), "1", "5", "0", vec![])
-                },
+                line(6, Some("Custom line description from Magento"), "1", "19.99", "0", vec![1]),
+                NewOrderLine { discount: None, ..line(41, Some("Shipping: Flat Rate"), "1", "5", "0", vec![]) },
             ],
         }
     }
 
     #[test]
     fn order_values_match_the_recorded_create() {
-        let vals = recorded_order()
-            .to_vals(&Profile::odoo(17).unwrap())
-            .unwrap();
+        let vals = recorded_order().to_vals(&Profile::odoo(17).unwrap()).unwrap();
         // The recorded request, decoded: args[0] of 0320.
         let req = std::fs::read_to_string(
             crate::openerp::testutil::recordings_dir().join("0320-sale.order.create.request.xml"),
         )
         .unwrap();
         let call = dxr::MethodCall::from_xml(&req).unwrap();
-        let Value::Array(args) = &call.params[5] else {
-            panic!()
-        };
-        let Value::Struct(recorded) = &args[0] else {
-            panic!()
-        };
-        assert_eq!(
-            &vals, recorded,
-            "our vals equal the request the real server accepted"
-        );
+        let Value::Array(args) = &call.params[5] else { panic!() };
+        let Value::Struct(recorded) = &args[0] else { panic!() };
+        assert_eq!(&vals, recorded, "our vals equal the request the real server accepted");
     }
 
     #[test]
     fn order_values_follow_profile_and_refuse_bad_lines() {
-        let v19 = recorded_order()
-            .to_vals(&Profile::odoo(19).unwrap())
-            .unwrap();
-        let Value::Array(lines) = &v19["order_line"] else {
-            panic!()
-        };
-        let Value::Array(cmd) = &lines[0] else {
-            panic!()
-        };
+        let v19 = recorded_order().to_vals(&Profile::odoo(19).unwrap()).unwrap();
+        let Value::Array(lines) = &v19["order_line"] else { panic!() };
+        let Value::Array(cmd) = &lines[0] else { panic!() };
         let Value::Struct(l) = &cmd[2] else { panic!() };
         assert!(l.contains_key("tax_ids") && !l.contains_key("tax_id"));
 

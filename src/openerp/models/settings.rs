@@ -64,13 +64,7 @@ pub const STORE_FIELDS: &[&str] = &[
 ];
 
 /// `magento.payment.method` fields read.
-pub const PAYMENT_FIELDS: &[&str] = &[
-    "backend_id",
-    "code",
-    "name",
-    "payment_term_id",
-    "import_orders",
-];
+pub const PAYMENT_FIELDS: &[&str] = &["backend_id", "code", "name", "payment_term_id", "import_orders"];
 
 /// `magento.order.status` fields read.
 pub const STATUS_FIELDS: &[&str] = &["backend_id", "event", "magento_status", "comment", "notify"];
@@ -248,9 +242,7 @@ impl BackendSettings {
 
     /// The store line for a Magento store view id, if configured.
     pub fn store(&self, magento_store_id: i64) -> Option<&StoreSettings> {
-        self.stores
-            .iter()
-            .find(|s| s.magento_store_id == magento_store_id)
+        self.stores.iter().find(|s| s.magento_store_id == magento_store_id)
     }
 
     /// The status mapping of an event, if configured.
@@ -270,11 +262,7 @@ impl BackendSettings {
             Ok(r.opt_string(field)?.unwrap_or_else(|| default.to_owned()))
         };
         let bad = |field: &str, v: &str, expected: &'static str| {
-            DecodeError::new(
-                format!("{BACKEND_MODEL}.{field}"),
-                expected,
-                &Value::String(v.to_owned()),
-            )
+            DecodeError::new(format!("{BACKEND_MODEL}.{field}"), expected, &Value::String(v.to_owned()))
         };
         let visibility = selection("product_visibility", "4")?;
         let product_visibility = match visibility.as_str() {
@@ -294,11 +282,7 @@ impl BackendSettings {
             "free_qty" => StockField::FreeQty,
             "qty_available" => StockField::QtyAvailable,
             other => {
-                return Err(bad(
-                    "stock_field",
-                    other,
-                    "virtual_available, free_qty or qty_available",
-                ));
+                return Err(bad("stock_field", other, "virtual_available, free_qty or qty_available"));
             }
         };
         let backorders = match selection("backorders", "none")?.as_str() {
@@ -419,50 +403,23 @@ pub fn addon_fields_requested() -> Vec<(&'static str, Vec<&'static str>)> {
     ]
 }
 
-fn decode_lines<T>(
-    rows: &[Map],
-    model: &str,
-    f: impl Fn(&Map) -> Result<T, DecodeError>,
-) -> Result<Vec<T>, Error> {
-    rows.iter()
-        .map(|m| f(m).map_err(|e| Error::decode(&e).with_call(model, "read")))
-        .collect()
+fn decode_lines<T>(rows: &[Map], model: &str, f: impl Fn(&Map) -> Result<T, DecodeError>) -> Result<Vec<T>, Error> {
+    rows.iter().map(|m| f(m).map_err(|e| Error::decode(&e).with_call(model, "read"))).collect()
 }
 
 impl OpenErpClient {
     /// The settings of the backend named `name` (the `[backends.<name>]` of the configuration)
     /// with its lines. [`ErrorKind::NotFound`] when no active backend has that name.
-    pub async fn backend_settings(
-        &self,
-        name: &str,
-        ctx: &Context,
-    ) -> Result<BackendSettings, Error> {
+    pub async fn backend_settings(&self, name: &str, ctx: &Context) -> Result<BackendSettings, Error> {
         let domain = Domain::new().eq("name", Value::String(name.to_owned()));
-        let rows = self
-            .search_read(
-                BACKEND_MODEL,
-                &domain,
-                BACKEND_FIELDS,
-                &SearchOpts::limit(2),
-                ctx,
-            )
-            .await?;
+        let rows = self.search_read(BACKEND_MODEL, &domain, BACKEND_FIELDS, &SearchOpts::limit(2), ctx).await?;
         let row = match rows.as_slice() {
             [one] => one,
             [] => {
-                let archived = self
-                    .search_count(BACKEND_MODEL, &domain, &ctx.clone().with_active_test(false))
-                    .await?;
-                let hint = if archived > 0 {
-                    " (it is archived)"
-                } else {
-                    ""
-                };
-                return Err(Error::new(
-                    ErrorKind::NotFound,
-                    format!("no active magento.backend named {name:?}{hint}"),
-                )
-                .with_call(BACKEND_MODEL, "search_read"));
+                let archived = self.search_count(BACKEND_MODEL, &domain, &ctx.clone().with_active_test(false)).await?;
+                let hint = if archived > 0 { " (it is archived)" } else { "" };
+                return Err(Error::new(ErrorKind::NotFound, format!("no active magento.backend named {name:?}{hint}"))
+                    .with_call(BACKEND_MODEL, "search_read"));
             }
             _ => {
                 return Err(Error::new(
@@ -474,20 +431,9 @@ impl OpenErpClient {
         };
         let r = Record::new(row, BACKEND_MODEL);
         let all = ctx.clone().with_active_test(false);
-        let stores = self
-            .read(STORE_MODEL, &r.ids("store_ids")?, STORE_FIELDS, &all)
-            .await?;
-        let payments = self
-            .read(
-                PAYMENT_MODEL,
-                &r.ids("payment_method_ids")?,
-                PAYMENT_FIELDS,
-                &all,
-            )
-            .await?;
-        let statuses = self
-            .read(STATUS_MODEL, &r.ids("status_map_ids")?, STATUS_FIELDS, &all)
-            .await?;
+        let stores = self.read(STORE_MODEL, &r.ids("store_ids")?, STORE_FIELDS, &all).await?;
+        let payments = self.read(PAYMENT_MODEL, &r.ids("payment_method_ids")?, PAYMENT_FIELDS, &all).await?;
+        let statuses = self.read(STATUS_MODEL, &r.ids("status_map_ids")?, STATUS_FIELDS, &all).await?;
         BackendSettings::from_parts(
             row,
             decode_lines(&stores, STORE_MODEL, StoreSettings::from_map)?,
@@ -513,10 +459,7 @@ mod tests {
             ("name", string("shop")),
             ("active", Value::Boolean(true)),
             ("connector_url", string("http://127.0.0.1:8070/RPC2")),
-            (
-                "company_id",
-                array([int(1), string("My Company (San Francisco)")]),
-            ),
+            ("company_id", array([int(1), string("My Company (San Francisco)")])),
             ("root_category_id", Value::Boolean(false)),
             ("attribute_set_id", int(4)),
             ("product_visibility", string("4")),
@@ -525,10 +468,7 @@ mod tests {
             ("stock_field", string("free_qty")),
             ("backorders", string("selected")),
             ("backorder_product_ids", array([int(5), int(6)])),
-            (
-                "shipping_product_id",
-                array([int(41), string("[MAGE-SHIP] Magento Shipping")]),
-            ),
+            ("shipping_product_id", array([int(41), string("[MAGE-SHIP] Magento Shipping")])),
             ("import_statuses", string("pending, processing,")),
             ("import_from_date", Value::Boolean(false)),
             ("import_overlap_minutes", int(10)),
@@ -562,10 +502,7 @@ mod tests {
             ("id", int(1)),
             ("code", string("checkmo")),
             ("name", Value::Boolean(false)),
-            (
-                "payment_term_id",
-                array([int(1), string("Immediate Payment")]),
-            ),
+            ("payment_term_id", array([int(1), string("Immediate Payment")])),
             ("import_orders", Value::Boolean(true)),
         ]))
         .unwrap();
@@ -577,32 +514,17 @@ mod tests {
             ("notify", Value::Boolean(true)),
         ]))
         .unwrap();
-        let s = BackendSettings::from_parts(&backend_row(), vec![store], vec![pay], vec![status])
-            .unwrap();
+        let s = BackendSettings::from_parts(&backend_row(), vec![store], vec![pay], vec![status]).unwrap();
         assert_eq!(s.price_source, PriceSource::Pricelist);
         assert_eq!(s.stock_field.field(), "free_qty");
         assert_eq!(s.backorders, Backorders::Selected);
         assert_eq!(s.import_statuses, vec!["pending", "processing"]);
         assert_eq!(s.import_from_date, None);
         assert_eq!(s.shipping_product.as_ref().map(|p| p.id), Some(41));
-        assert_eq!(
-            s.store(1)
-                .and_then(|st| st.warehouse.as_ref())
-                .map(|w| w.id),
-            Some(1)
-        );
-        assert_eq!(
-            s.payment_method("checkmo")
-                .and_then(|p| p.payment_term.as_ref())
-                .map(|t| t.id),
-            Some(1)
-        );
+        assert_eq!(s.store(1).and_then(|st| st.warehouse.as_ref()).map(|w| w.id), Some(1));
+        assert_eq!(s.payment_method("checkmo").and_then(|p| p.payment_term.as_ref()).map(|t| t.id), Some(1));
         assert_eq!(s.payment_method("checkmo").unwrap().name, None);
-        assert_eq!(
-            s.status_for(OrderEvent::Shipped)
-                .and_then(|m| m.magento_status.as_deref()),
-            Some("complete")
-        );
+        assert_eq!(s.status_for(OrderEvent::Shipped).and_then(|m| m.magento_status.as_deref()), Some("complete"));
         assert!(s.status_for(OrderEvent::Cancelled).is_none());
     }
 
@@ -612,8 +534,7 @@ mod tests {
         row.insert("stock_field".into(), string("outgoing_qty"));
         let e = BackendSettings::from_parts(&row, vec![], vec![], vec![]).unwrap_err();
         assert_eq!(e.field, "magento.backend.stock_field");
-        let e = StatusMapping::from_map(&map(vec![("id", int(1)), ("event", string("paid"))]))
-            .unwrap_err();
+        let e = StatusMapping::from_map(&map(vec![("id", int(1)), ("event", string("paid"))])).unwrap_err();
         assert_eq!(e.field, "magento.order.status.event");
     }
 
@@ -622,8 +543,7 @@ mod tests {
 
     #[test]
     fn every_addon_field_we_request_is_in_the_contract() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openerp_addon/contract.json");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openerp_addon/contract.json");
         let text = std::fs::read_to_string(&path).unwrap();
         let contract: serde_json::Value = serde_json::from_str(&text).unwrap();
         let new_models = contract["new_models"].as_object().unwrap();
@@ -632,21 +552,12 @@ mod tests {
         for (model, fields) in addon_fields_requested() {
             if let Some(declared) = new_models.get(model) {
                 for f in fields {
-                    assert!(
-                        declared.get(f).is_some(),
-                        "{model}.{f} is requested but not in contract.json new_models"
-                    );
+                    assert!(declared.get(f).is_some(), "{model}.{f} is requested but not in contract.json new_models");
                     checked += 1;
                 }
                 assert!(
-                    declared
-                        .as_object()
-                        .unwrap()
-                        .keys()
-                        .all(|k| ADDON_ONLY_FIELDS.contains(&k.as_str())
-                            || addon_fields_requested()
-                                .iter()
-                                .any(|(m, fs)| *m == model && fs.contains(&k.as_str()))),
+                    declared.as_object().unwrap().keys().all(|k| ADDON_ONLY_FIELDS.contains(&k.as_str())
+                        || addon_fields_requested().iter().any(|(m, fs)| *m == model && fs.contains(&k.as_str()))),
                     "{model}: a contract field is not read (only {ADDON_ONLY_FIELDS:?} may be skipped)"
                 );
             } else {
@@ -661,9 +572,6 @@ mod tests {
             }
         }
         assert!(checked >= 40, "only {checked} fields checked");
-        assert!(
-            !BACKEND_FIELDS.contains(&"connector_token"),
-            "the server never reads the token"
-        );
+        assert!(!BACKEND_FIELDS.contains(&"connector_token"), "the server never reads the token");
     }
 }

@@ -57,26 +57,11 @@ impl StockLevel {
 
 impl OpenErpClient {
     /// Quantities of `ids` in `scope` (chunked reads; archived products included).
-    pub async fn stock_levels(
-        &self,
-        ids: &[i64],
-        scope: StockScope,
-        ctx: &Context,
-    ) -> Result<Vec<StockLevel>, Error> {
+    pub async fn stock_levels(&self, ids: &[i64], scope: StockScope, ctx: &Context) -> Result<Vec<StockLevel>, Error> {
         let profile = self.profile().await?;
-        let ctx = ctx
-            .clone()
-            .with_warehouse(scope.warehouse)
-            .with_location(scope.location)
-            .with_active_test(false);
-        let rows = self
-            .read(MODEL, ids, &StockLevel::fields(profile), &ctx)
-            .await?;
-        rows.iter()
-            .map(|m| {
-                StockLevel::from_map(m).map_err(|e| Error::decode(&e).with_call(MODEL, "read"))
-            })
-            .collect()
+        let ctx = ctx.clone().with_warehouse(scope.warehouse).with_location(scope.location).with_active_test(false);
+        let rows = self.read(MODEL, ids, &StockLevel::fields(profile), &ctx).await?;
+        rows.iter().map(|m| StockLevel::from_map(m).map_err(|e| Error::decode(&e).with_call(MODEL, "read"))).collect()
     }
 }
 
@@ -87,11 +72,10 @@ mod tests {
 
     #[test]
     fn decodes_the_recorded_quantities() {
-        let levels: Vec<StockLevel> =
-            recorded_rows("0380-product.product.read-stock-after-confirm")
-                .iter()
-                .map(|m| StockLevel::from_map(m).unwrap())
-                .collect();
+        let levels: Vec<StockLevel> = recorded_rows("0380-product.product.read-stock-after-confirm")
+            .iter()
+            .map(|m| StockLevel::from_map(m).unwrap())
+            .collect();
         assert_eq!(levels[0].product_id, 5);
         assert_eq!(levels[0].qty_available, Decimal::ZERO);
         assert_eq!(levels[0].virtual_available, Decimal::from(258));

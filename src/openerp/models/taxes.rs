@@ -99,23 +99,11 @@ impl Tax {
 
 impl OpenErpClient {
     /// Every tax of type `sale`, archived ones included when `include_archived`.
-    pub async fn sale_taxes(
-        &self,
-        include_archived: bool,
-        ctx: &Context,
-    ) -> Result<Vec<Tax>, Error> {
-        let ctx = if include_archived {
-            ctx.clone().with_active_test(false)
-        } else {
-            ctx.clone()
-        };
+    pub async fn sale_taxes(&self, include_archived: bool, ctx: &Context) -> Result<Vec<Tax>, Error> {
+        let ctx = if include_archived { ctx.clone().with_active_test(false) } else { ctx.clone() };
         let domain = Domain::new().eq("type_tax_use", dxr::Value::String("sale".into()));
         let rows = self.search_read_all(MODEL, &domain, FIELDS, &ctx).await?;
-        rows.iter()
-            .map(|m| {
-                Tax::from_map(m).map_err(|e| Error::decode(&e).with_call(MODEL, "search_read"))
-            })
-            .collect()
+        rows.iter().map(|m| Tax::from_map(m).map_err(|e| Error::decode(&e).with_call(MODEL, "search_read"))).collect()
     }
 }
 
@@ -126,22 +114,14 @@ mod tests {
 
     #[test]
     fn decodes_the_recorded_taxes() {
-        let taxes: Vec<Tax> = recorded_rows("0160-account.tax.search_read")
-            .iter()
-            .map(|m| Tax::from_map(m).unwrap())
-            .collect();
+        let taxes: Vec<Tax> =
+            recorded_rows("0160-account.tax.search_read").iter().map(|m| Tax::from_map(m).unwrap()).collect();
         assert_eq!(taxes.len(), 2);
         let sale = &taxes[0];
-        assert_eq!(
-            (sale.id, sale.name.as_str(), sale.type_tax_use.as_str()),
-            (1, "15%", "sale")
-        );
+        assert_eq!((sale.id, sale.name.as_str(), sale.type_tax_use.as_str()), (1, "15%", "sale"));
         assert_eq!(sale.percent(), Some(Decimal::from(15)));
         assert!(!sale.price_include && sale.active);
-        assert_eq!(
-            sale.company.as_ref().map(|c| c.name.as_str()),
-            Some("My Company (San Francisco)")
-        );
+        assert_eq!(sale.company.as_ref().map(|c| c.name.as_str()), Some("My Company (San Francisco)"));
         assert!(!sale.magento_tax_class_mapped);
         assert_eq!(taxes[1].type_tax_use, "purchase");
     }

@@ -40,7 +40,12 @@ pub(crate) const RESOURCES: &[ResourceDef] = &[
         aliases: &["magento"],
         methods: &[("info", "Get info about current Magento installation")],
     },
-    ResourceDef { name: "directory_country", title: "Country API", aliases: &["country"], methods: &[("list", "List of countries")] },
+    ResourceDef {
+        name: "directory_country",
+        title: "Country API",
+        aliases: &["country"],
+        methods: &[("list", "List of countries")],
+    },
     ResourceDef {
         name: "directory_region",
         title: "Region API",
@@ -59,7 +64,12 @@ pub(crate) const RESOURCES: &[ResourceDef] = &[
             ("delete", "Delete customer"),
         ],
     },
-    ResourceDef { name: "customer_group", title: "Customer's Groups API", aliases: &[], methods: &[("list", "Retrieve customer groups")] },
+    ResourceDef {
+        name: "customer_group",
+        title: "Customer's Groups API",
+        aliases: &[],
+        methods: &[("list", "Retrieve customer groups")],
+    },
     ResourceDef {
         name: "customer_address",
         title: "Customer Address API",
@@ -306,7 +316,10 @@ pub(crate) const RESOURCES: &[ResourceDef] = &[
         name: "cart_customer",
         title: "Customer Information",
         aliases: &["cart_customer_address"],
-        methods: &[("set", "Set customer for shopping cart"), ("addresses", "Set customer's addresses in shopping cart")],
+        methods: &[
+            ("set", "Set customer for shopping cart"),
+            ("addresses", "Set customer's addresses in shopping cart"),
+        ],
     },
     ResourceDef {
         name: "cart_shipping",
@@ -362,7 +375,10 @@ pub(crate) const RESOURCES: &[ResourceDef] = &[
 
 /// Finds a resource by name or alias.
 pub(crate) fn resource(name_or_alias: &str) -> Option<&'static ResourceDef> {
-    RESOURCES.iter().find(|r| r.name == name_or_alias).or_else(|| RESOURCES.iter().find(|r| r.aliases.contains(&name_or_alias)))
+    RESOURCES
+        .iter()
+        .find(|r| r.name == name_or_alias)
+        .or_else(|| RESOURCES.iter().find(|r| r.aliases.contains(&name_or_alias)))
 }
 
 /// One fault of a fault table: `(code, name, message)`.
@@ -416,8 +432,16 @@ pub(crate) fn resource_faults(resource: &str) -> &'static [FaultDef] {
             (104, "product_type_not_exists", "Product type is not in allowed types."),
             (105, "product_attribute_set_not_exists", "Product attribute set is not existed"),
             (106, "product_attribute_set_not_valid", "Product attribute set is not belong catalog product entity type"),
-            (107, "multi_update_not_match", "Quantity of product IDs and product data should match. Details in error message."),
-            (108, "partially_updated", "There was an error during one or more products update. See error log for details."),
+            (
+                107,
+                "multi_update_not_match",
+                "Quantity of product IDs and product data should match. Details in error message.",
+            ),
+            (
+                108,
+                "partially_updated",
+                "There was an error during one or more products update. See error log for details.",
+            ),
         ],
         "catalog_product_attribute" => &[
             STORE_NOT_EXISTS,
@@ -443,7 +467,11 @@ pub(crate) fn resource_faults(resource: &str) -> &'static [FaultDef] {
         "cataloginventory_stock_item" => &[
             (101, "not_exists", "Product not exists."),
             (102, "not_updated", "Product inventory not updated. Details in error message."),
-            (103, "multi_update_not_match", "Quantity of product IDs and product stock data should match. Details in error message."),
+            (
+                103,
+                "multi_update_not_match",
+                "Quantity of product IDs and product stock data should match. Details in error message.",
+            ),
         ],
         "sales_order" => &[
             (100, "not_exists", "Requested order not exists."),
@@ -486,7 +514,8 @@ pub(crate) fn resolve_fault(resource: Option<&str>, name: &str, custom: Option<&
     {
         return (*code, custom.unwrap_or(msg).to_owned());
     }
-    let (code, msg) = GLOBAL_FAULTS.iter().find(|(_, n, _)| *n == name).map_or((0, "Unknown Error"), |(c, _, m)| (*c, *m));
+    let (code, msg) =
+        GLOBAL_FAULTS.iter().find(|(_, n, _)| *n == name).map_or((0, "Unknown Error"), |(c, _, m)| (*c, *m));
     // Global faults keep the custom message only when raised directly (no resource context).
     let message = if resource.is_none() { custom.unwrap_or(msg) } else { msg };
     (code, message.to_owned())
@@ -559,9 +588,18 @@ mod tests {
 
     #[test]
     fn fault_resolution_falls_back_to_global_then_unknown() {
-        assert_eq!(resolve_fault(Some("catalog_product"), "product_not_exists", None), (101, "Product not exists.".into()));
-        assert_eq!(resolve_fault(Some("catalog_category"), "not_exists", Some("Product not exists.")), (102, "Product not exists.".into()));
-        assert_eq!(resolve_fault(Some("catalog_product"), "filters_invalid", Some("detail")), (0, "Unknown Error".into()));
+        assert_eq!(
+            resolve_fault(Some("catalog_product"), "product_not_exists", None),
+            (101, "Product not exists.".into())
+        );
+        assert_eq!(
+            resolve_fault(Some("catalog_category"), "not_exists", Some("Product not exists.")),
+            (102, "Product not exists.".into())
+        );
+        assert_eq!(
+            resolve_fault(Some("catalog_product"), "filters_invalid", Some("detail")),
+            (0, "Unknown Error".into())
+        );
         assert_eq!(
             resolve_fault(Some("catalog_product"), "resource_path_not_callable", Some("x")),
             (4, "Resource path is not callable.".into())

@@ -323,7 +323,8 @@ pub(crate) const US_REGIONS: &[(i64, &str, &str)] = &[
 
 /// Regions of a country as `(region_id, code, name)`; `None` when the country is unknown.
 pub(crate) fn regions(country: &str) -> Option<&'static [(i64, &'static str, &'static str)]> {
-    if !COUNTRIES.iter().any(|(iso2, iso3, _)| iso2.eq_ignore_ascii_case(country) || iso3.eq_ignore_ascii_case(country)) {
+    if !COUNTRIES.iter().any(|(iso2, iso3, _)| iso2.eq_ignore_ascii_case(country) || iso3.eq_ignore_ascii_case(country))
+    {
         return None;
     }
     Some(if country.eq_ignore_ascii_case("US") || country.eq_ignore_ascii_case("USA") { US_REGIONS } else { &[] })

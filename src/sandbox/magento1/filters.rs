@@ -58,8 +58,8 @@ enum Cond {
 }
 
 const OPERATORS: &[&str] = &[
-    "eq", "neq", "like", "nlike", "in", "nin", "is", "notnull", "null", "gt", "lt", "gteq", "lteq", "finset", "regexp", "from", "to",
-    "seq", "sneq",
+    "eq", "neq", "like", "nlike", "in", "nin", "is", "notnull", "null", "gt", "lt", "gteq", "lteq", "finset", "regexp",
+    "from", "to", "seq", "sneq",
 ];
 
 /// A parsed filter struct: `(canonical field, condition)` pairs, all of which must hold.
@@ -183,7 +183,9 @@ fn eval(cond: &Cond, col: Option<&Scalar>) -> bool {
         Cond::Like(p) => col.is_some_and(|c| php::sql_like(&text_of(c), p)),
         Cond::NLike(p) => col.is_some_and(|c| !php::sql_like(&text_of(c), p)),
         Cond::In(vs) => vs.iter().any(|v| cmp(v, &[Ordering::Equal])),
-        Cond::Nin(vs) => col.is_some() && !vs.is_empty() && vs.iter().all(|v| cmp(v, &[Ordering::Less, Ordering::Greater])),
+        Cond::Nin(vs) => {
+            col.is_some() && !vs.is_empty() && vs.iter().all(|v| cmp(v, &[Ordering::Less, Ordering::Greater]))
+        }
         Cond::Finset(v) => {
             let needle = php::to_php_string(v);
             col.is_some_and(|c| text_of(c).split(',').any(|x| x == needle))

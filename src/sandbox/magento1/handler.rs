@@ -125,8 +125,10 @@ async fn login(state: Arc<SandboxState>, c: Call) -> MethodResult {
     if !php::truthy(&string(user.clone())) || !php::truthy(&string(key.clone())) {
         return Err(global("invalid_request_param"));
     }
-    let found =
-        state.users.iter().find(|u| u.username == user && crate::secret::constant_time_eq(u.api_key.expose().as_bytes(), key.as_bytes()));
+    let found = state
+        .users
+        .iter()
+        .find(|u| u.username == user && crate::secret::constant_time_eq(u.api_key.expose().as_bytes(), key.as_bytes()));
     let Some(u) = found else {
         return Err(global("access_denied"));
     };
@@ -149,7 +151,11 @@ async fn start_session(state: Arc<SandboxState>, c: Call) -> MethodResult {
 
 async fn global_faults(state: Arc<SandboxState>, c: Call) -> MethodResult {
     signature::check("globalFaults", &c.params, state.multicall)?;
-    Ok(array(GLOBAL_FAULTS.iter().map(|(code, _, msg)| structure([("code", string(code.to_string())), ("message", string(*msg))]))))
+    Ok(array(
+        GLOBAL_FAULTS
+            .iter()
+            .map(|(code, _, msg)| structure([("code", string(code.to_string())), ("message", string(*msg))])),
+    ))
 }
 
 async fn resource_faults(state: Arc<SandboxState>, c: Call) -> MethodResult {
@@ -261,7 +267,13 @@ fn fault_outcome(resource: Option<&str>, name: &str, custom: Option<&str>) -> Ou
 
 /// Runs one logical call (`call`, or one `multiCall` item) after the session check.
 /// `forced_deadlock` is consumed by the first write call when set.
-fn run_one(state: &SandboxState, user: &SessionUser, path: &str, args: &[Value], forced_deadlock: &mut bool) -> Outcome {
+fn run_one(
+    state: &SandboxState,
+    user: &SessionUser,
+    path: &str,
+    args: &[Value],
+    forced_deadlock: &mut bool,
+) -> Outcome {
     let resolved = resolve_path(path);
     let counted = resolved.map_or_else(|| path.to_owned(), |p| format!("{}.{}", p.resource, p.method));
     let injected = state.knobs.on_call(&counted, args);
@@ -405,7 +417,8 @@ mod tests {
         let s = |x: &str| Value::String(x.into());
         assert!(request_writes("call", &[s("sid"), s("product.create")]));
         assert!(!request_writes("call", &[s("sid"), s("product.info")]));
-        let calls = Value::Array(vec![Value::Array(vec![s("store.list")]), Value::Array(vec![s("product_stock.update")])]);
+        let calls =
+            Value::Array(vec![Value::Array(vec![s("store.list")]), Value::Array(vec![s("product_stock.update")])]);
         assert!(request_writes("multiCall", &[s("sid"), calls]));
         assert!(!request_writes("login", &[s("u"), s("k")]));
     }

@@ -160,7 +160,11 @@ pub(crate) fn category_view(shop: &Shop, c: &Category) -> CategoryView {
         position: c.position,
         level: c.level,
         name: c.name(0),
-        store_names: c.store_values.iter().filter_map(|(s, m)| m.get("name").map(|n| (*s, php::to_php_string(n)))).collect(),
+        store_names: c
+            .store_values
+            .iter()
+            .filter_map(|(s, m)| m.get("name").map(|n| (*s, php::to_php_string(n))))
+            .collect(),
         is_active: c.values.get("is_active").is_some_and(php::truthy),
         values: text_map(&c.values),
         product_ids: shop.catalog.assigned(c.id).into_iter().map(|(p, _)| p).collect(),
@@ -390,7 +394,12 @@ pub(crate) fn order_view(shop: &Shop, o: &Order) -> OrderView {
                 tracks: s
                     .tracks
                     .iter()
-                    .map(|t| TrackView { id: t.id, carrier_code: t.carrier_code.clone(), title: t.title.clone(), number: t.number.clone() })
+                    .map(|t| TrackView {
+                        id: t.id,
+                        carrier_code: t.carrier_code.clone(),
+                        title: t.title.clone(),
+                        number: t.number.clone(),
+                    })
                     .collect(),
                 comments: s.comments.iter().map(|c| c.comment.clone()).collect(),
             })

@@ -66,8 +66,8 @@ use tokio::task::JoinHandle;
 
 pub use api_config::{Acl, ApiUser, default_users};
 pub use inspect::{
-    CategoryView, HistoryView, InvoiceView, MediaView, OrderItemView, OrderView, ProductView, ShipmentView, StockView, TotalsView,
-    TrackView,
+    CategoryView, HistoryView, InvoiceView, MediaView, OrderItemView, OrderView, ProductView, ShipmentView, StockView,
+    TotalsView, TrackView,
 };
 pub use model::{CouponRule, DiscountAction};
 pub use orders::{AddressSpec, CustomerSpec, LineSpec, NewAddress, OrderBuildError, OrderSpec};
@@ -298,8 +298,9 @@ impl MagentoSandbox {
             return out;
         }
         for i in 0..n {
-            let lines: Vec<LineSpec> =
-                (0..lines_per_order.max(1)).map(|_| LineSpec::new(&skus[rng.usize(0..skus.len())], rng.u32(1..=3))).collect();
+            let lines: Vec<LineSpec> = (0..lines_per_order.max(1))
+                .map(|_| LineSpec::new(&skus[rng.usize(0..skus.len())], rng.u32(1..=3)))
+                .collect();
             let store = match i % 10 {
                 9 => 2,
                 8 => 3,
@@ -307,7 +308,11 @@ impl MagentoSandbox {
             };
             let spec_customer = match (i % 5, &guest) {
                 (4, Some(g)) if store != 2 => None.or(Some((
-                    CustomerSpec::Guest { email: g.email.into(), firstname: g.firstname.into(), lastname: g.lastname.into() },
+                    CustomerSpec::Guest {
+                        email: g.email.into(),
+                        firstname: g.firstname.into(),
+                        lastname: g.lastname.into(),
+                    },
                     AddressSpec::New(g.addresses.first().map(NewAddress::from_seed).unwrap_or_else(fallback_address)),
                 ))),
                 _ => None,

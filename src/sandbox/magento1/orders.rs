@@ -116,7 +116,12 @@ impl LineSpec {
 
     /// A configurable line: `parent` (e.g. `CLO-TSHIRT`) in its `variant` (e.g. `CLO-TSHIRT-BLUE-L`).
     pub fn configurable(parent: &str, variant: &str, qty: u32) -> Self {
-        LineSpec { sku: variant.to_owned(), qty: Decimal::from(qty), parent_sku: Some(parent.to_owned()), by_product_id: false }
+        LineSpec {
+            sku: variant.to_owned(),
+            qty: Decimal::from(qty),
+            parent_sku: Some(parent.to_owned()),
+            by_product_id: false,
+        }
     }
 
     /// The same line, added by product id rather than SKU (changes `product_options` only).
@@ -251,7 +256,12 @@ pub(crate) fn compute_totals(input: &TotalsInput, rate: Decimal) -> CurrencyTota
         .iter()
         .map(|(price, original, qty, _, _)| {
             let price = conv(*price);
-            ItemAmounts { price, original_price: conv(*original), row_total: php::cents(price * qty), ..Default::default() }
+            ItemAmounts {
+                price,
+                original_price: conv(*original),
+                row_total: php::cents(price * qty),
+                ..Default::default()
+            }
         })
         .collect();
     let subtotal: Decimal = lines.iter().map(|l| l.row_total).sum();
@@ -312,7 +322,10 @@ fn buy_request(line: &LineSpec, product_id: i64, super_attr: Option<&[(i64, i64)
     };
     let mut req = vec![product, (SerKey::Str("qty".into()), php::qty_ser(line.qty))];
     if let Some(attrs) = super_attr {
-        req.push((SerKey::Str("super_attribute".into()), Ser::Arr(attrs.iter().map(|(a, v)| (SerKey::Int(*a), Ser::Int(*v))).collect())));
+        req.push((
+            SerKey::Str("super_attribute".into()),
+            Ser::Arr(attrs.iter().map(|(a, v)| (SerKey::Int(*a), Ser::Int(*v))).collect()),
+        ));
     }
     Ser::Arr(req)
 }
@@ -327,8 +340,11 @@ fn order_address(
 ) -> Result<OrderAddress, OrderBuildError> {
     match spec {
         AddressSpec::Book(aid) => {
-            let a =
-                shop.customers.address(*aid).filter(|a| Some(a.customer_id) == customer_id).ok_or(OrderBuildError::UnknownAddress(*aid))?;
+            let a = shop
+                .customers
+                .address(*aid)
+                .filter(|a| Some(a.customer_id) == customer_id)
+                .ok_or(OrderBuildError::UnknownAddress(*aid))?;
             let t = |k: &str| a.text(k).unwrap_or_default();
             Ok(OrderAddress {
                 id,
@@ -399,8 +415,12 @@ fn price_lines(
                 });
             }
             Some(parent_sku) => {
-                let pid = shop.catalog.id_by_sku(parent_sku).ok_or_else(|| OrderBuildError::UnknownSku(parent_sku.clone()))?;
-                let parent = shop.catalog.product(pid).ok_or_else(|| OrderBuildError::UnknownSku(parent_sku.clone()))?.clone();
+                let pid = shop
+                    .catalog
+                    .id_by_sku(parent_sku)
+                    .ok_or_else(|| OrderBuildError::UnknownSku(parent_sku.clone()))?;
+                let parent =
+                    shop.catalog.product(pid).ok_or_else(|| OrderBuildError::UnknownSku(parent_sku.clone()))?.clone();
                 if !parent.children.contains(&product.id) {
                     return Err(OrderBuildError::NotAVariant { parent: parent_sku.clone(), variant: line.sku.clone() });
                 }
@@ -417,7 +437,10 @@ fn price_lines(
                 let request = buy_request(line, parent.id, Some(&super_values));
                 let options = Ser::map([
                     ("info_buyRequest", request.clone()),
-                    ("attributes_info", Ser::Arr(info.into_iter().enumerate().map(|(i, v)| (SerKey::Int(i as i64), v)).collect())),
+                    (
+                        "attributes_info",
+                        Ser::Arr(info.into_iter().enumerate().map(|(i, v)| (SerKey::Int(i as i64), v)).collect()),
+                    ),
                     ("simple_name", Ser::str(product.text("name", store).unwrap_or_default())),
                     ("simple_sku", Ser::str(product.sku.clone())),
                     ("product_calculations", Ser::Int(1)),
@@ -492,10 +515,15 @@ pub(crate) fn place_order(shop: &mut Shop, spec: &OrderSpec, now: DateTime<Utc>)
     let all_virtual = lines.iter().all(|l| l.product.is_virtual());
     let tax_address = if all_virtual { &billing_probe } else { &shipping_probe };
     let input = TotalsInput {
-        lines: lines.iter().map(|l| (l.base_price, l.base_original, l.qty, l.tax_percent, !l.product.is_virtual())).collect(),
+        lines: lines
+            .iter()
+            .map(|l| (l.base_price, l.base_original, l.qty, l.tax_percent, !l.product.is_virtual()))
+            .collect(),
         discount: rule.as_ref().map(|r| r.action),
         shipping_per_item: if all_virtual { Decimal::ZERO } else { spec.shipping_per_item },
-        shipping_tax_percent: spec.tax_shipping.then(|| shop.tax_rate(2, &tax_address.country_id, tax_address.region_id)),
+        shipping_tax_percent: spec
+            .tax_shipping
+            .then(|| shop.tax_rate(2, &tax_address.country_id, tax_address.region_id)),
     };
     let rate: Decimal = store.base_to_order_rate.parse().unwrap_or(Decimal::ONE);
     let base = compute_totals(&input, Decimal::ONE);
@@ -506,14 +534,22 @@ pub(crate) fn place_order(shop: &mut Shop, spec: &OrderSpec, now: DateTime<Utc>)
     let quote_id = shop.sales.ids.next("quote");
     let increment_id = shop.sales.next_increment("order", spec.store_id);
     let billing = OrderAddress { id: shop.sales.ids.next("order_address"), ..billing_probe };
-    let shipping = if all_virtual { None } else { Some(OrderAddress { id: shop.sales.ids.next("order_address"), ..shipping_probe }) };
+    let shipping = if all_virtual {
+        None
+    } else {
+        Some(OrderAddress { id: shop.sales.ids.next("order_address"), ..shipping_probe })
+    };
     let rule_ids = rule.as_ref().map(|r| r.rule_id.to_string());
     let mut items = Vec::new();
     let mut weight = Decimal::ZERO;
     for (i, l) in lines.iter().enumerate() {
         let id = shop.sales.ids.next("order_item");
         let store_id = spec.store_id;
-        let unit_weight = if l.product.is_virtual() { None } else { l.child.as_ref().unwrap_or(&l.product).decimal("weight", store_id) };
+        let unit_weight = if l.product.is_virtual() {
+            None
+        } else {
+            l.child.as_ref().unwrap_or(&l.product).decimal("weight", store_id)
+        };
         let row_weight = unit_weight.unwrap_or_default() * l.qty;
         weight += row_weight;
         let discount_percent = match rule.as_ref().map(|r| r.action) {
@@ -687,7 +723,10 @@ mod tests {
     fn recorded_eur_order_200000001_totals_are_reproduced() {
         // Lamp 44.90 ×2 and T-shirt 19.90 ×1 shipped to CA, store fr at 0.9.
         let input = TotalsInput {
-            lines: vec![(d("44.90"), d("44.90"), d("2"), d("8.25"), true), (d("19.90"), d("19.90"), d("1"), d("8.25"), true)],
+            lines: vec![
+                (d("44.90"), d("44.90"), d("2"), d("8.25"), true),
+                (d("19.90"), d("19.90"), d("1"), d("8.25"), true),
+            ],
             discount: None,
             shipping_per_item: d("5"),
             shipping_tax_percent: None,
@@ -729,7 +768,10 @@ mod tests {
     #[test]
     fn cart_fixed_discount_and_taxed_shipping_reconcile() {
         let input = TotalsInput {
-            lines: vec![(d("14.50"), d("14.50"), d("2"), d("8.25"), true), (d("45.00"), d("45.00"), d("1"), d("8.25"), true)],
+            lines: vec![
+                (d("14.50"), d("14.50"), d("2"), d("8.25"), true),
+                (d("45.00"), d("45.00"), d("1"), d("8.25"), true),
+            ],
             discount: Some(DiscountAction::CartFixed(d("5"))),
             shipping_per_item: d("5"),
             shipping_tax_percent: Some(d("8.25")),

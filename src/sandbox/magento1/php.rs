@@ -68,7 +68,9 @@ pub(crate) fn opt_str(s: Option<&str>) -> Value {
 /// PHP `is_numeric`: optional leading whitespace, sign, digits with an optional fraction and
 /// exponent (trailing whitespace allowed since PHP 8).
 pub(crate) fn is_numeric(s: &str) -> bool {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']).trim_end_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let t = s
+        .trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c'])
+        .trim_end_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     let b = t.as_bytes();
     let mut i = 0;
     if matches!(b.first(), Some(b'+' | b'-')) {

@@ -67,7 +67,14 @@ fn i(v: i64) -> Value {
 }
 
 fn seed_categories(catalog: &mut Catalog, at: DateTime<Utc>) {
-    let mut put = |id: i64, parent: i64, path: &str, position: i64, level: i64, name: &str, active: Option<i64>, url: Option<&str>| {
+    let mut put = |id: i64,
+                   parent: i64,
+                   path: &str,
+                   position: i64,
+                   level: i64,
+                   name: &str,
+                   active: Option<i64>,
+                   url: Option<&str>| {
         let mut values = Values::new();
         values.insert("name".into(), s(name));
         if let Some(a) = active {
@@ -173,7 +180,11 @@ fn seed_products(catalog: &mut Catalog, at: DateTime<Utc>) {
         } else {
             StockItem::managed(Decimal::try_from(sp.stock[0].on_hand).unwrap_or_default())
         };
-        p.category_ids = CATEGORY_IDS.iter().find(|(pid, _)| *pid == id).map(|(_, c)| c.iter().copied().collect()).unwrap_or_default();
+        p.category_ids = CATEGORY_IDS
+            .iter()
+            .find(|(pid, _)| *pid == id)
+            .map(|(_, c)| c.iter().copied().collect())
+            .unwrap_or_default();
         catalog.put_product(p);
     }
     // The configurable parent of the T-shirt variants.
@@ -198,7 +209,12 @@ fn seed_products(catalog: &mut Catalog, at: DateTime<Utc>) {
     catalog.put_product(parent);
 }
 
-fn seed_customers(customers: &mut Customers, stores: &[seed::SeedStoreView], rng: &mut fastrand::Rng, at: DateTime<Utc>) {
+fn seed_customers(
+    customers: &mut Customers,
+    stores: &[seed::SeedStoreView],
+    rng: &mut fastrand::Rng,
+    at: DateTime<Utc>,
+) {
     for sc in seed::customers() {
         let Some(id) = sc.magento_id else { continue };
         let store_name = stores.iter().find(|st| st.store_id == sc.store_id).map_or("Default Store View", |st| st.name);
@@ -287,12 +303,19 @@ pub(crate) fn coupons() -> Vec<CouponRule> {
 fn guest() -> (CustomerSpec, NewAddress) {
     let g = seed::customers().into_iter().find(|c| c.magento_id.is_none()).map(|c| {
         let addr = c.addresses.first().map(NewAddress::from_seed);
-        (CustomerSpec::Guest { email: c.email.into(), firstname: c.firstname.into(), lastname: c.lastname.into() }, addr)
+        (
+            CustomerSpec::Guest { email: c.email.into(), firstname: c.firstname.into(), lastname: c.lastname.into() },
+            addr,
+        )
     });
     match g {
         Some((spec, Some(addr))) => (spec, addr),
         _ => (
-            CustomerSpec::Guest { email: "guest.buyer@example.org".into(), firstname: "Grace".into(), lastname: "Guest".into() },
+            CustomerSpec::Guest {
+                email: "guest.buyer@example.org".into(),
+                firstname: "Grace".into(),
+                lastname: "Guest".into(),
+            },
             NewAddress {
                 firstname: "Grace".into(),
                 lastname: "Guest".into(),
@@ -317,7 +340,8 @@ pub(crate) fn seed_order_specs(start: DateTime<Utc>) -> Vec<OrderSpec> {
     // 100000001: John, CONNECTOR10, billing NY / shipping CA typed at checkout (as recorded:
     // not picked from the address book), tax after discount.
     let john = seed::customers().into_iter().find(|c| c.magento_id == Some(1)).map(|c| c.addresses).unwrap_or_default();
-    let typed = |i: usize| john.get(i).map_or(AddressSpec::Book(i as i64 + 1), |a| AddressSpec::New(NewAddress::from_seed(a)));
+    let typed =
+        |i: usize| john.get(i).map_or(AddressSpec::Book(i as i64 + 1), |a| AddressSpec::New(NewAddress::from_seed(a)));
     let mut o = OrderSpec::new(
         1,
         CustomerSpec::Registered(1),
@@ -400,7 +424,12 @@ pub(crate) fn seed_order_specs(start: DateTime<Utc>) -> Vec<OrderSpec> {
 }
 
 /// Builds the shop at start.
-pub(crate) fn build_shop(base_url: String, openmage_version: &'static str, seed_value: u64, now: DateTime<Utc>) -> Shop {
+pub(crate) fn build_shop(
+    base_url: String,
+    openmage_version: &'static str,
+    seed_value: u64,
+    now: DateTime<Utc>,
+) -> Shop {
     let seeded_at = now - Duration::hours(2);
     let mut rng = fastrand::Rng::with_seed(seed_value);
     let mut catalog = Catalog::new(20, 13);
@@ -409,7 +438,16 @@ pub(crate) fn build_shop(base_url: String, openmage_version: &'static str, seed_
     let stores = seed::store_views();
     let mut customers = Customers::new();
     seed_customers(&mut customers, &stores, &mut rng, seeded_at);
-    let mut shop = Shop { stores, catalog, customers, sales: Sales::default(), coupons: coupons(), base_url, openmage_version, rng };
+    let mut shop = Shop {
+        stores,
+        catalog,
+        customers,
+        sales: Sales::default(),
+        coupons: coupons(),
+        base_url,
+        openmage_version,
+        rng,
+    };
     for spec in seed_order_specs(now) {
         if let Err(e) = orders::place_order(&mut shop, &spec, now) {
             tracing::error!("seeded order could not be placed: {e}");

@@ -55,7 +55,10 @@ const STYLE: FaultStyle = FaultStyle::Zend;
 /// inside values (text is escaped), so these replacements only touch markup.
 fn zend_wire(text: String) -> String {
     if text.contains("<i4>") || text.contains("<data></data>") || text.contains("&apos;") {
-        text.replace("<i4>", "<int>").replace("</i4>", "</int>").replace("<data></data>", "<data/>").replace("&apos;", "'")
+        text.replace("<i4>", "<int>")
+            .replace("</i4>", "</int>")
+            .replace("<data></data>", "<data/>")
+            .replace("&apos;", "'")
     } else {
         text
     }
@@ -78,8 +81,14 @@ impl http_body::Body for Broken {
     type Data = Bytes;
     type Error = std::io::Error;
 
-    fn poll_frame(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        Poll::Ready(Some(Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "connection dropped by the sandbox"))))
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "connection dropped by the sandbox",
+        ))))
     }
 }
 
@@ -88,7 +97,8 @@ fn dropped() -> Response {
 }
 
 fn http500() -> Response {
-    (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/html; charset=UTF-8")], Body::empty()).into_response()
+    (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/html; charset=UTF-8")], Body::empty())
+        .into_response()
 }
 
 /// Holds the request for the knobs' hang time (or until shutdown), then drops it.
@@ -130,14 +140,16 @@ async fn handle(State(app): State<Arc<App>>, request: axum::extract::Request) ->
         }
         return Ok(fault(STYLE.fault(&ProtocolError::Rejected(Rejection::Empty))));
     }
-    let too_large = || fault(STYLE.fault(&ProtocolError::Rejected(Rejection::TooLarge { limit: app.limits.max_body_bytes })));
+    let too_large =
+        || fault(STYLE.fault(&ProtocolError::Rejected(Rejection::TooLarge { limit: app.limits.max_body_bytes })));
     let bytes = match axum::body::to_bytes(body, app.limits.max_body_bytes).await {
         Ok(b) => b,
         Err(_) => return Ok(too_large()),
     };
     let parsed = guard::check(&bytes, app.limits.max_depth).map_err(ProtocolError::Rejected).and_then(|text| {
-        MethodCall::from_xml(text)
-            .map_err(|_| if text.contains("<methodName>") { ProtocolError::Malformed } else { ProtocolError::NoMethodName })
+        MethodCall::from_xml(text).map_err(|_| {
+            if text.contains("<methodName>") { ProtocolError::Malformed } else { ProtocolError::NoMethodName }
+        })
     });
     let call = match parsed {
         Ok(c) => c,

@@ -92,12 +92,7 @@ fn create_at(db: &mut Db, model: &str, id: i64, vals: Vals) -> OResult<i64> {
 }
 
 /// Fills an empty database.
-pub fn load(
-    db: &mut Db,
-    profile: Profile,
-    generated: Generated,
-    modules: Modules,
-) -> OResult<SeedIds> {
+pub fn load(db: &mut Db, profile: Profile, generated: Generated, modules: Modules) -> OResult<SeedIds> {
     let mut ids = SeedIds::default();
     base(db, profile, modules)?;
     stock_setup(db, profile, &mut ids)?;
@@ -110,11 +105,9 @@ pub fn load(
 
 fn base(db: &mut Db, profile: Profile, modules: Modules) -> OResult<()> {
     let c = sys();
-    for (code, name, active) in [
-        ("en_US", "English (US)", true),
-        ("fr_FR", "French / Français", true),
-        ("de_DE", "German / Deutsch", false),
-    ] {
+    for (code, name, active) in
+        [("en_US", "English (US)", true), ("fr_FR", "French / Français", true), ("de_DE", "German / Deutsch", false)]
+    {
         db.create(
             &c,
             "res.lang",
@@ -179,29 +172,12 @@ fn base(db: &mut Db, profile: Profile, modules: Modules) -> OResult<()> {
             db,
             "res.country.state",
             id,
-            Vals::new()
-                .with("country_id", Val::Id(country))
-                .with("code", Val::str(code))
-                .with("name", Val::str(name)),
+            Vals::new().with("country_id", Val::Id(country)).with("code", Val::str(code)).with("name", Val::str(name)),
         )?;
     }
-    db.create(
-        &c,
-        "uom.category",
-        Vals::new().with("name", Val::str("Unit")),
-    )?;
-    db.create(
-        &c,
-        "uom.category",
-        Vals::new().with("name", Val::str("Weight")),
-    )?;
-    db.create(
-        &c,
-        "uom.uom",
-        Vals::new()
-            .with("name", tr("Units", "Unité(s)"))
-            .with("category_id", Val::Id(1)),
-    )?;
+    db.create(&c, "uom.category", Vals::new().with("name", Val::str("Unit")))?;
+    db.create(&c, "uom.category", Vals::new().with("name", Val::str("Weight")))?;
+    db.create(&c, "uom.uom", Vals::new().with("name", tr("Units", "Unité(s)")).with("category_id", Val::Id(1)))?;
     db.create(
         &c,
         "uom.uom",
@@ -211,13 +187,7 @@ fn base(db: &mut Db, profile: Profile, modules: Modules) -> OResult<()> {
             .with("factor", Val::Num(dec("0.08333333")))
             .with("uom_type", Val::str("bigger")),
     )?;
-    db.create(
-        &c,
-        "uom.uom",
-        Vals::new()
-            .with("name", Val::str("kg"))
-            .with("category_id", Val::Id(2)),
-    )?;
+    db.create(&c, "uom.uom", Vals::new().with("name", Val::str("kg")).with("category_id", Val::Id(2)))?;
 
     // Partners 1-4, company 1, the two users.
     let p1 = db.create(
@@ -244,12 +214,7 @@ fn base(db: &mut Db, profile: Profile, modules: Modules) -> OResult<()> {
             .with("country_id", Val::Id(233))
             .with("email", Val::str("info@yourcompany.com")),
     )?;
-    db.write(
-        &c,
-        "res.partner",
-        &[p1],
-        Vals::new().with("company_id", Val::Id(1)),
-    )?;
+    db.write(&c, "res.partner", &[p1], Vals::new().with("company_id", Val::Id(1)))?;
     let bot = db.create(
         &c,
         "res.partner",
@@ -276,12 +241,7 @@ fn base(db: &mut Db, profile: Profile, modules: Modules) -> OResult<()> {
             .with("country_id", Val::Id(233))
             .with("state_id", Val::Id(13)),
     )?;
-    db.write(
-        &c,
-        "res.partner",
-        &[admin_partner],
-        Vals::new().with("parent_id", Val::Id(yourcompany)),
-    )?;
+    db.write(&c, "res.partner", &[admin_partner], Vals::new().with("parent_id", Val::Id(yourcompany)))?;
     db.create(
         &c,
         "res.users",
@@ -323,26 +283,10 @@ fn base(db: &mut Db, profile: Profile, modules: Modules) -> OResult<()> {
             .with("currency_id", Val::Id(1))
             .with("country_id", Val::Id(233)),
     )?;
-    db.write(
-        &c,
-        "res.users",
-        &[2],
-        Vals::new().with_cmds("company_ids", vec![Cmd::Set(vec![2, 1])]),
-    )?;
+    db.write(&c, "res.users", &[2], Vals::new().with_cmds("company_ids", vec![Cmd::Set(vec![2, 1])]))?;
 
-    for (name, days) in [
-        ("Immediate Payment", 0),
-        ("15 Days", 15),
-        ("21 Days", 21),
-        ("30 Days", 30),
-    ] {
-        db.create(
-            &c,
-            "account.payment.term",
-            Vals::new()
-                .with("name", Val::str(name))
-                .with("days", Val::Int(days)),
-        )?;
+    for (name, days) in [("Immediate Payment", 0), ("15 Days", 15), ("21 Days", 21), ("30 Days", 30)] {
+        db.create(&c, "account.payment.term", Vals::new().with("name", Val::str(name)).with("days", Val::Int(days)))?;
     }
     db.create(
         &c,
@@ -426,11 +370,7 @@ fn stock_setup(db: &mut Db, profile: Profile, ids: &mut SeedIds) -> OResult<()> 
     let vendors = loc(db, "Vendors", Some(partners), "supplier")?;
     let customers = loc(db, "Customers", Some(partners), "customer")?;
     loc(db, "Inventory adjustment", Some(virtual_), "inventory")?;
-    let first_name = if profile == Profile::Recording {
-        "YourCompany"
-    } else {
-        "San Francisco"
-    };
+    let first_name = if profile == Profile::Recording { "YourCompany" } else { "San Francisco" };
     for (name, code) in [(first_name, "WH"), ("Chicago", "CHI")] {
         let view = loc(db, code, Some(physical), "view")?;
         let lot = loc(db, "Stock", Some(view), "internal")?;
@@ -444,12 +384,7 @@ fn stock_setup(db: &mut Db, profile: Profile, ids: &mut SeedIds) -> OResult<()> 
                 .with("lot_stock_id", Val::Id(lot))
                 .with("partner_id", Val::Id(1)),
         )?;
-        db.write(
-            &c,
-            "stock.location",
-            &[view, lot],
-            Vals::new().with("warehouse_id", Val::Id(wh)),
-        )?;
+        db.write(&c, "stock.location", &[view, lot], Vals::new().with("warehouse_id", Val::Id(wh)))?;
         let in_type = db.create(
             &c,
             "stock.picking.type",
@@ -476,9 +411,7 @@ fn stock_setup(db: &mut Db, profile: Profile, ids: &mut SeedIds) -> OResult<()> 
             &c,
             "stock.warehouse",
             &[wh],
-            Vals::new()
-                .with("in_type_id", Val::Id(in_type))
-                .with("out_type_id", Val::Id(out_type)),
+            Vals::new().with("in_type_id", Val::Id(in_type)).with("out_type_id", Val::Id(out_type)),
         )?;
         ids.warehouses.push(wh);
         ids.stock_locations.push(lot);
@@ -519,15 +452,7 @@ fn seed_stock(db: &mut Db, ids: &SeedIds, product: i64, w: usize, s: &SeedStock)
     let out_type = db.get_id(&all, "stock.warehouse", wh, "out_type_id");
     let mut moves = Vec::new();
     if s.incoming != 0.0 {
-        moves.push((
-            "Seed receipt",
-            vendors,
-            Some(lot),
-            in_type,
-            s.incoming,
-            0.0,
-            "confirmed",
-        ));
+        moves.push(("Seed receipt", vendors, Some(lot), in_type, s.incoming, 0.0, "confirmed"));
     }
     if s.outgoing != 0.0 {
         let state = if s.reserved >= s.outgoing {
@@ -537,15 +462,7 @@ fn seed_stock(db: &mut Db, ids: &SeedIds, product: i64, w: usize, s: &SeedStock)
         } else {
             "confirmed"
         };
-        moves.push((
-            "Seed delivery",
-            Some(lot),
-            customers,
-            out_type,
-            s.outgoing,
-            s.reserved,
-            state,
-        ));
+        moves.push(("Seed delivery", Some(lot), customers, out_type, s.outgoing, s.reserved, state));
     }
     for (name, src, dst, t, qty, reserved, state) in moves {
         let (Some(src), Some(dst)) = (src, dst) else {
@@ -605,10 +522,7 @@ fn create_seed_product(db: &mut Db, ids: &SeedIds, p: &SeedProduct, categ: i64) 
         v = v.with_cmds("taxes_id", vec![Cmd::Set(vec![*t])]);
     }
     if p.has_image {
-        v.set(
-            "image_1920",
-            Val::Str(png_base64(p.sku.as_deref().unwrap_or(&p.name))),
-        );
+        v.set("image_1920", Val::Str(png_base64(p.sku.as_deref().unwrap_or(&p.name))));
     }
     let id = db.create(&c, "product.product", v)?;
     if p.kind != ProductKind::Service {
@@ -617,36 +531,22 @@ fn create_seed_product(db: &mut Db, ids: &SeedIds, p: &SeedProduct, categ: i64) 
         }
     }
     if !p.active {
-        db.write(
-            &c,
-            "product.product",
-            &[id],
-            Vals::new().with("active", Val::Bool(false)),
-        )?;
+        db.write(&c, "product.product", &[id], Vals::new().with("active", Val::Bool(false)))?;
     }
     Ok(id)
 }
 
 fn demo(db: &mut Db, generated: Generated, ids: &mut SeedIds) -> OResult<()> {
     let c = sys();
-    let all = db.create(
-        &c,
-        "product.category",
-        Vals::new().with("name", Val::str("All")),
-    )?;
+    let all = db.create(&c, "product.category", Vals::new().with("name", Val::str("All")))?;
     let saleable = db.create(
         &c,
         "product.category",
-        Vals::new()
-            .with("name", Val::str("Saleable"))
-            .with("parent_id", Val::Id(all)),
+        Vals::new().with("name", Val::str("Saleable")).with("parent_id", Val::Id(all)),
     )?;
     ids.saleable_category = saleable;
     for cat in seed::categories() {
-        let parent = cat
-            .parent
-            .and_then(|k| ids.categories.get(k).copied())
-            .unwrap_or(saleable);
+        let parent = cat.parent.and_then(|k| ids.categories.get(k).copied()).unwrap_or(saleable);
         let id = db.create(
             &c,
             "product.category",
@@ -664,13 +564,7 @@ fn demo(db: &mut Db, generated: Generated, ids: &mut SeedIds) -> OResult<()> {
             &c,
             "product.category",
             Vals::new()
-                .with(
-                    "name",
-                    tr(
-                        &format!("Bench Category {i}"),
-                        &format!("Catégorie de test {i}"),
-                    ),
-                )
+                .with("name", tr(&format!("Bench Category {i}"), &format!("Catégorie de test {i}")))
                 .with("parent_id", Val::Id(parent)),
         )?;
         bench_cats.push(id);
@@ -682,11 +576,7 @@ fn demo(db: &mut Db, generated: Generated, ids: &mut SeedIds) -> OResult<()> {
         let group = match groups.get(&gname) {
             Some(g) => *g,
             None => {
-                let g = db.create(
-                    &c,
-                    "account.tax.group",
-                    Vals::new().with("name", Val::Str(gname.clone())),
-                )?;
+                let g = db.create(&c, "account.tax.group", Vals::new().with("name", Val::Str(gname.clone())))?;
                 groups.insert(gname, g);
                 g
             }
@@ -706,11 +596,7 @@ fn demo(db: &mut Db, generated: Generated, ids: &mut SeedIds) -> OResult<()> {
         )?;
         ids.taxes.insert((*key).to_owned(), id);
     }
-    let g15 = db.create(
-        &c,
-        "account.tax.group",
-        Vals::new().with("name", Val::str("Tax 15%")),
-    )?;
+    let g15 = db.create(&c, "account.tax.group", Vals::new().with("name", Val::str("Tax 15%")))?;
     db.create(
         &c,
         "account.tax",
@@ -730,11 +616,7 @@ fn demo(db: &mut Db, generated: Generated, ids: &mut SeedIds) -> OResult<()> {
     }
     let home = ids.categories.get("home").copied().unwrap_or(saleable);
     for (i, p) in seed::generated_products(generated.products).enumerate() {
-        let categ = if bench_cats.is_empty() {
-            home
-        } else {
-            bench_cats[i % bench_cats.len()]
-        };
+        let categ = if bench_cats.is_empty() { home } else { bench_cats[i % bench_cats.len()] };
         create_seed_product(db, ids, &p, categ)?;
     }
 
@@ -798,12 +680,7 @@ fn demo(db: &mut Db, generated: Generated, ids: &mut SeedIds) -> OResult<()> {
         let Some(email) = cust.openerp_email else {
             continue;
         };
-        let Some(a) = cust
-            .addresses
-            .iter()
-            .find(|a| a.default_billing)
-            .or(cust.addresses.first())
-        else {
+        let Some(a) = cust.addresses.iter().find(|a| a.default_billing).or(cust.addresses.first()) else {
             continue;
         };
         let state = a.region_code.and_then(|code| {
@@ -844,10 +721,7 @@ fn demo(db: &mut Db, generated: Generated, ids: &mut SeedIds) -> OResult<()> {
         db.create(
             &c,
             "res.partner",
-            address
-                .with("name", Val::Str(name))
-                .with("type", Val::str("delivery"))
-                .with("parent_id", Val::Id(pid)),
+            address.with("name", Val::Str(name)).with("type", Val::str("delivery")).with("parent_id", Val::Id(pid)),
         )?;
     }
 
@@ -870,10 +744,7 @@ fn backend(db: &mut Db, ids: &mut SeedIds) -> OResult<()> {
                 .with("magento_root_category_id", Val::Int(v.root_category_id))
                 .with("lang", Val::str(v.lang))
                 .with("pricelist_id", Val::opt_id(pricelist))
-                .with(
-                    "warehouse_id",
-                    Val::opt_id(ids.warehouses.get(v.warehouse).copied()),
-                )
+                .with("warehouse_id", Val::opt_id(ids.warehouses.get(v.warehouse).copied()))
                 .with("root_category_id", Val::Id(ids.saleable_category)),
         ));
     }
@@ -892,31 +763,11 @@ fn backend(db: &mut Db, ids: &mut SeedIds) -> OResult<()> {
         ),
     ];
     let statuses: Vec<Cmd> = [
-        (
-            "confirmed",
-            "processing",
-            "Order confirmed in OpenERP as {name}.",
-            false,
-        ),
-        (
-            "invoiced",
-            "processing",
-            "Invoiced in OpenERP ({name}).",
-            false,
-        ),
-        (
-            "partially_shipped",
-            "processing",
-            "Partially shipped ({name}).",
-            true,
-        ),
+        ("confirmed", "processing", "Order confirmed in OpenERP as {name}.", false),
+        ("invoiced", "processing", "Invoiced in OpenERP ({name}).", false),
+        ("partially_shipped", "processing", "Partially shipped ({name}).", true),
         ("shipped", "complete", "Shipped ({name}).", true),
-        (
-            "cancelled",
-            "canceled",
-            "Cancelled in OpenERP ({name}).",
-            true,
-        ),
+        ("cancelled", "canceled", "Cancelled in OpenERP ({name}).", true),
     ]
     .into_iter()
     .map(|(event, status, comment, notify)| {
@@ -964,17 +815,11 @@ fn recording(db: &mut Db, ids: &mut SeedIds) -> OResult<()> {
             db,
             "product.category",
             id,
-            Vals::new()
-                .with("name", Val::str(name))
-                .with("parent_id", Val::opt_id(parent)),
+            Vals::new().with("name", Val::str(name)).with("parent_id", Val::opt_id(parent)),
         )?;
     }
     ids.saleable_category = 2;
-    let g = db.create(
-        &c,
-        "account.tax.group",
-        Vals::new().with("name", Val::str("Tax 15%")),
-    )?;
+    let g = db.create(&c, "account.tax.group", Vals::new().with("name", Val::str("Tax 15%")))?;
     for use_ in ["sale", "purchase"] {
         let t = db.create(
             &c,
@@ -1013,39 +858,9 @@ fn recording(db: &mut Db, ids: &mut SeedIds) -> OResult<()> {
         }
         create_at(db, "product.product", id, v)
     };
-    product(
-        db,
-        5,
-        "FURN_7777",
-        "Office Chair",
-        "70",
-        "55",
-        8,
-        None,
-        true,
-    )?;
-    product(
-        db,
-        6,
-        "FURN_8888",
-        "Office Lamp",
-        "40",
-        "35",
-        8,
-        None,
-        false,
-    )?;
-    product(
-        db,
-        7,
-        "FURN_9999",
-        "Office Design Software",
-        "280",
-        "235",
-        7,
-        None,
-        false,
-    )?;
+    product(db, 5, "FURN_7777", "Office Chair", "70", "55", 8, None, true)?;
+    product(db, 6, "FURN_8888", "Office Lamp", "40", "35", 8, None, false)?;
+    product(db, 7, "FURN_9999", "Office Design Software", "280", "235", 7, None, false)?;
     product(
         db,
         8,
@@ -1069,12 +884,9 @@ fn recording(db: &mut Db, ids: &mut SeedIds) -> OResult<()> {
             .with("description_sale", Val::str("160x80cm, with large legs."))
             .with_cmds("taxes_id", vec![Cmd::Set(vec![1])]),
     )?;
-    for (name, attr, extra) in [
-        ("Steel", "Legs", "0"),
-        ("Aluminium", "Legs", "50.4"),
-        ("White", "Color", "0"),
-        ("Black", "Color", "0"),
-    ] {
+    for (name, attr, extra) in
+        [("Steel", "Legs", "0"), ("Aluminium", "Legs", "50.4"), ("White", "Color", "0"), ("Black", "Color", "0")]
+    {
         db.create(
             &c,
             "product.template.attribute.value",
@@ -1085,11 +897,7 @@ fn recording(db: &mut Db, ids: &mut SeedIds) -> OResult<()> {
                 .with("product_tmpl_id", Val::Id(tmpl)),
         )?;
     }
-    for (id, code, values) in [
-        (12, "FURN_0096", [1, 3]),
-        (13, "FURN_0097", [1, 4]),
-        (14, "FURN_0098", [2, 3]),
-    ] {
+    for (id, code, values) in [(12, "FURN_0096", [1, 3]), (13, "FURN_0097", [1, 4]), (14, "FURN_0098", [2, 3])] {
         create_at(
             db,
             "product.product",
@@ -1099,43 +907,13 @@ fn recording(db: &mut Db, ids: &mut SeedIds) -> OResult<()> {
                 .with("default_code", Val::str(code))
                 .with("standard_price", Val::Num(dec("500")))
                 .with("weight", Val::Num(dec("0.01")))
-                .with_cmds(
-                    "product_template_attribute_value_ids",
-                    vec![Cmd::Set(values.to_vec())],
-                ),
+                .with_cmds("product_template_attribute_value_ids", vec![Cmd::Set(values.to_vec())]),
         )?;
     }
     for (product, w, s) in [
-        (
-            5,
-            0,
-            SeedStock {
-                on_hand: 0.0,
-                incoming: 260.0,
-                outgoing: 0.0,
-                reserved: 0.0,
-            },
-        ),
-        (
-            6,
-            0,
-            SeedStock {
-                on_hand: 0.0,
-                incoming: 0.0,
-                outgoing: 45.0,
-                reserved: 0.0,
-            },
-        ),
-        (
-            8,
-            0,
-            SeedStock {
-                on_hand: 60.0,
-                incoming: 0.0,
-                outgoing: 56.0,
-                reserved: 56.0,
-            },
-        ),
+        (5, 0, SeedStock { on_hand: 0.0, incoming: 260.0, outgoing: 0.0, reserved: 0.0 }),
+        (6, 0, SeedStock { on_hand: 0.0, incoming: 0.0, outgoing: 45.0, reserved: 0.0 }),
+        (8, 0, SeedStock { on_hand: 60.0, incoming: 0.0, outgoing: 56.0, reserved: 56.0 }),
         (12, 0, SeedStock::on_hand(45.0)),
     ] {
         seed_stock(db, ids, product, w, &s)?;
@@ -1156,11 +934,8 @@ fn recording(db: &mut Db, ids: &mut SeedIds) -> OResult<()> {
     db.set_next_id("sale.order.line", 51);
     db.set_next_id("stock.picking", 25);
     db.set_next_id("stock.move", 47);
-    let out_type = ids
-        .warehouses
-        .first()
-        .and_then(|w| db.get_id(&c, "stock.warehouse", *w, "out_type_id"))
-        .unwrap_or(2);
+    let out_type =
+        ids.warehouses.first().and_then(|w| db.get_id(&c, "stock.warehouse", *w, "out_type_id")).unwrap_or(2);
     db.set_seq(&format!("stock.picking.type/{out_type}"), 12);
     Ok(())
 }
@@ -1172,9 +947,7 @@ pub fn png_base64(key: &str) -> String {
 
 /// A small valid PNG whose colour depends on `key`.
 pub fn png(key: &str) -> Vec<u8> {
-    let h = key.bytes().fold(0x811c_9dc5u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    });
+    let h = key.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
     let (r, g, b) = ((h >> 16) as u8, (h >> 8) as u8, h as u8);
     let (w, hgt) = (8u32, 8u32);
     let mut row = vec![0u8];
@@ -1213,11 +986,7 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
         }
     }
     !crc

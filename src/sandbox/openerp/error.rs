@@ -61,12 +61,7 @@ pub type OResult<T> = Result<T, OdooError>;
 impl OdooError {
     /// A Python exception raised in the ORM.
     pub fn python(class: &str, message: impl Into<String>) -> Self {
-        OdooError::Python {
-            class: class.to_owned(),
-            message: message.into(),
-            detail: String::new(),
-            stage: Stage::Orm,
-        }
+        OdooError::Python { class: class.to_owned(), message: message.into(), detail: String::new(), stage: Stage::Orm }
     }
 
     /// `ValueError(message)`.
@@ -81,19 +76,12 @@ impl OdooError {
 
     /// `ValueError: Invalid field 'f' on model 'm'`.
     pub fn invalid_field(model: &str, field: &str) -> Self {
-        Self::value(format!(
-            "Invalid field {} on model {}",
-            py_str(field),
-            py_str(model)
-        ))
+        Self::value(format!("Invalid field {} on model {}", py_str(field), py_str(model)))
     }
 
     /// `AttributeError: The method 'x' does not exist on the model 'm'`.
     pub fn no_method(model: &str, method: &str) -> Self {
-        Self::python(
-            "AttributeError",
-            format!("The method '{method}' does not exist on the model '{model}'"),
-        )
+        Self::python("AttributeError", format!("The method '{method}' does not exist on the model '{model}'"))
     }
 
     /// `psycopg2.errors.NumericValueOutOfRange` for an int4 column or parameter.
@@ -108,10 +96,7 @@ impl OdooError {
 
     /// `psycopg2.errors.NumericValueOutOfRange: integer out of range` (insert/update of an int4).
     pub fn integer_out_of_range() -> Self {
-        Self::python(
-            "psycopg2.errors.NumericValueOutOfRange",
-            "integer out of range",
-        )
+        Self::python("psycopg2.errors.NumericValueOutOfRange", "integer out of range")
     }
 
     /// `TypeError: cannot marshal None unless allow_none is enabled`, raised after the method
@@ -194,9 +179,7 @@ impl OdooError {
     pub fn to_fault(&self) -> Fault {
         match self {
             OdooError::Python { .. } => Fault::new(1, self.traceback(false)),
-            OdooError::User(m) | OdooError::Validation(m) | OdooError::Missing(m) => {
-                Fault::new(2, m.clone())
-            }
+            OdooError::User(m) | OdooError::Validation(m) | OdooError::Missing(m) => Fault::new(2, m.clone()),
             OdooError::AccessDenied => Fault::new(3, "Access Denied"),
             OdooError::Access(m) => Fault::new(4, m.clone()),
         }
@@ -205,46 +188,24 @@ impl OdooError {
     /// The fault as the legacy `/xmlrpc/<service>` sends it (text codes).
     pub fn to_legacy_fault(&self) -> Fault {
         match self {
-            OdooError::Python { message, .. } => {
-                Fault::with_text_code(message.clone(), self.traceback(true))
-            }
+            OdooError::Python { message, .. } => Fault::with_text_code(message.clone(), self.traceback(true)),
             OdooError::User(m) | OdooError::Validation(m) => {
                 Fault::with_text_code(format!("warning -- UserError\n\n{m}"), "")
             }
-            OdooError::Missing(m) => {
-                Fault::with_text_code(format!("warning -- MissingError\n\n{m}"), "")
-            }
+            OdooError::Missing(m) => Fault::with_text_code(format!("warning -- MissingError\n\n{m}"), ""),
             OdooError::AccessDenied => Fault::with_text_code("AccessDenied", "Access Denied"),
-            OdooError::Access(m) => {
-                Fault::with_text_code(format!("warning -- AccessError\n\n{m}"), "")
-            }
+            OdooError::Access(m) => Fault::with_text_code(format!("warning -- AccessError\n\n{m}"), ""),
         }
     }
 
     /// A traceback shaped like Odoo 17's for this exception.
     fn traceback(&self, legacy: bool) -> String {
-        let OdooError::Python {
-            class,
-            message,
-            detail,
-            stage,
-        } = self
-        else {
+        let OdooError::Python { class, message, detail, stage } = self else {
             return self.to_string();
         };
         let mut t = String::from("Traceback (most recent call last):\n");
-        let (line, entry) = if legacy {
-            (138, "xmlrpc_1")
-        } else {
-            (147, "xmlrpc_2")
-        };
-        frame(
-            &mut t,
-            "odoo/addons/base/controllers/rpc.py",
-            line,
-            entry,
-            "response = self._xmlrpc(service)",
-        );
+        let (line, entry) = if legacy { (138, "xmlrpc_1") } else { (147, "xmlrpc_2") };
+        frame(&mut t, "odoo/addons/base/controllers/rpc.py", line, entry, "response = self._xmlrpc(service)");
         match stage {
             Stage::Marshal => {
                 frame(
@@ -254,7 +215,9 @@ impl OdooError {
                     "_xmlrpc",
                     "return xmlrpc.client.dumps((result,), methodresponse=1, allow_none=False)",
                 );
-                t.push_str("  File \"/usr/lib/python3.11/xmlrpc/client.py\", line 981, in dumps\n    data = m.dumps(params)\n");
+                t.push_str(
+                    "  File \"/usr/lib/python3.11/xmlrpc/client.py\", line 981, in dumps\n    data = m.dumps(params)\n",
+                );
             }
             Stage::Connect | Stage::Service | Stage::Orm => {
                 frame(
@@ -264,40 +227,16 @@ impl OdooError {
                     "_xmlrpc",
                     "result = dispatch_rpc(service, method, params)",
                 );
-                frame(
-                    &mut t,
-                    "odoo/http.py",
-                    391,
-                    "dispatch_rpc",
-                    "return dispatch(method, params)",
-                );
+                frame(&mut t, "odoo/http.py", 391, "dispatch_rpc", "return dispatch(method, params)");
             }
         }
         match stage {
             Stage::Connect => {
-                frame(
-                    &mut t,
-                    "odoo/modules/registry.py",
-                    182,
-                    "init",
-                    "with closing(self.cursor()) as cr:",
-                );
-                frame(
-                    &mut t,
-                    "odoo/sql_db.py",
-                    681,
-                    "borrow",
-                    "result = psycopg2.connect(",
-                );
+                frame(&mut t, "odoo/modules/registry.py", 182, "init", "with closing(self.cursor()) as cr:");
+                frame(&mut t, "odoo/sql_db.py", 681, "borrow", "result = psycopg2.connect(");
             }
             Stage::Orm => {
-                frame(
-                    &mut t,
-                    "odoo/service/model.py",
-                    37,
-                    "dispatch",
-                    "res = execute_kw(db, uid, *params[3:])",
-                );
+                frame(&mut t, "odoo/service/model.py", 37, "dispatch", "res = execute_kw(db, uid, *params[3:])");
                 frame(
                     &mut t,
                     "odoo/service/model.py",
@@ -305,13 +244,7 @@ impl OdooError {
                     "execute",
                     "res = execute_cr(cr, uid, obj, method, *args, **kw)",
                 );
-                frame(
-                    &mut t,
-                    "odoo/api.py",
-                    464,
-                    "call_kw",
-                    "result = _call_kw_model(method, model, args, kwargs)",
-                );
+                frame(&mut t, "odoo/api.py", 464, "call_kw", "result = _call_kw_model(method, model, args, kwargs)");
             }
             Stage::Service | Stage::Marshal => {}
         }
@@ -325,9 +258,7 @@ impl OdooError {
 }
 
 fn frame(t: &mut String, file: &str, line: u32, func: &str, code: &str) {
-    t.push_str(&format!(
-        "  File \"/opt/odoo/{file}\", line {line}, in {func}\n    {code}\n"
-    ));
+    t.push_str(&format!("  File \"/opt/odoo/{file}\", line {line}, in {func}\n    {code}\n"));
 }
 
 /// Python `repr()` of a string (single quotes unless the text holds one).
@@ -335,12 +266,7 @@ pub fn py_str(s: &str) -> String {
     if s.contains('\'') && !s.contains('"') {
         format!("\"{s}\"")
     } else {
-        format!(
-            "'{}'",
-            s.replace('\\', "\\\\")
-                .replace('\'', "\\'")
-                .replace('\n', "\\n")
-        )
+        format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'").replace('\n', "\\n"))
     }
 }
 
@@ -348,13 +274,7 @@ pub fn py_str(s: &str) -> String {
 pub fn py_tuple(ids: &[i64]) -> String {
     match ids {
         [one] => format!("({one},)"),
-        _ => format!(
-            "({})",
-            ids.iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        _ => format!("({})", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")),
     }
 }
 
@@ -377,10 +297,7 @@ pub fn py_repr(v: &dxr::Value) -> String {
         Value::Struct(m) => {
             format!(
                 "{{{}}}",
-                m.iter()
-                    .map(|(k, v)| format!("{}: {}", py_str(k), py_repr(v)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                m.iter().map(|(k, v)| format!("{}: {}", py_str(k), py_repr(v))).collect::<Vec<_>>().join(", ")
             )
         }
         Value::Nil => "None".into(),
@@ -399,22 +316,14 @@ mod tests {
         let e = OdooError::User("Object x doesn't exist".into());
         assert_eq!(e.to_fault(), Fault::new(2, "Object x doesn't exist"));
         let legacy = e.to_legacy_fault();
-        assert_eq!(
-            legacy.text_code.as_deref(),
-            Some("warning -- UserError\n\nObject x doesn't exist")
-        );
+        assert_eq!(legacy.text_code.as_deref(), Some("warning -- UserError\n\nObject x doesn't exist"));
         assert_eq!(legacy.message, "");
         let m = OdooError::missing("res.partner", &[999999], 2);
         assert_eq!(
             m.to_string(),
             "Record does not exist or has been deleted.\n(Record: res.partner(999999,), User: 2)"
         );
-        assert!(
-            m.to_legacy_fault()
-                .text_code
-                .unwrap()
-                .starts_with("warning -- MissingError\n\n")
-        );
+        assert!(m.to_legacy_fault().text_code.unwrap().starts_with("warning -- MissingError\n\n"));
     }
 
     #[test]
@@ -422,25 +331,12 @@ mod tests {
         let e = OdooError::invalid_field("product.product", "no_such_field");
         let f = e.to_fault();
         assert_eq!(f.code, 1);
-        assert!(
-            f.message
-                .starts_with("Traceback (most recent call last):\n")
-        );
-        assert!(
-            f.message.ends_with(
-                "ValueError: Invalid field 'no_such_field' on model 'product.product'\n"
-            )
-        );
+        assert!(f.message.starts_with("Traceback (most recent call last):\n"));
+        assert!(f.message.ends_with("ValueError: Invalid field 'no_such_field' on model 'product.product'\n"));
         let legacy = e.to_legacy_fault();
-        assert_eq!(
-            legacy.text_code.as_deref(),
-            Some("Invalid field 'no_such_field' on model 'product.product'")
-        );
+        assert_eq!(legacy.text_code.as_deref(), Some("Invalid field 'no_such_field' on model 'product.product'"));
         assert!(legacy.message.contains("xmlrpc_1"));
-        assert_eq!(
-            OdooError::AccessDenied.to_fault(),
-            Fault::new(3, "Access Denied")
-        );
+        assert_eq!(OdooError::AccessDenied.to_fault(), Fault::new(3, "Access Denied"));
         assert!(OdooError::none_result().is_none_result());
     }
 
@@ -448,10 +344,7 @@ mod tests {
     fn python_reprs() {
         assert_eq!(py_tuple(&[1, 2]), "(1, 2)");
         assert_eq!(
-            py_repr(&crate::rpc::value::array([
-                dxr::Value::String("a".into()),
-                dxr::Value::Double(1.0)
-            ])),
+            py_repr(&crate::rpc::value::array([dxr::Value::String("a".into()), dxr::Value::Double(1.0)])),
             "['a', 1.0]"
         );
     }

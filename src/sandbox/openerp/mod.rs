@@ -108,23 +108,13 @@ impl Default for Options {
 impl Options {
     /// The records and ids of the recordings, without the `delivery` module (as recorded).
     pub fn recording() -> Options {
-        Options {
-            profile: Profile::Recording,
-            modules: Modules { delivery: false },
-            ..Options::default()
-        }
+        Options { profile: Profile::Recording, modules: Modules { delivery: false }, ..Options::default() }
     }
 
     /// The demo data with `products` generated products spread over `categories` generated
     /// categories (benchmarks).
     pub fn with_generated(categories: usize, products: usize) -> Options {
-        Options {
-            generated: Generated {
-                categories,
-                products,
-            },
-            ..Options::default()
-        }
+        Options { generated: Generated { categories, products }, ..Options::default() }
     }
 }
 
@@ -163,8 +153,7 @@ impl OpenErpSandbox {
             .await
             .map_err(|e| SandboxError::Setup(e.to_string()))??;
         if options.login != "admin" {
-            let login =
-                orm::val::Vals::new().with("login", orm::val::Val::Str(options.login.clone()));
+            let login = orm::val::Vals::new().with("login", orm::val::Val::Str(options.login.clone()));
             db.write(&orm::Ctx::user(1), "res.users", &[2], login)?;
         }
         let passwords = HashMap::from([(2, options.password.clone())]);
@@ -175,10 +164,9 @@ impl OpenErpSandbox {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let service = app.into_make_service_with_connect_info::<server::ConnInfo>();
         let task = tokio::spawn(async move {
-            let serve =
-                axum::serve(KillListener::new(listener), service).with_graceful_shutdown(async {
-                    let _ = rx.await;
-                });
+            let serve = axum::serve(KillListener::new(listener), service).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
             if let Err(e) = serve.await {
                 tracing::warn!("openerp sandbox stopped: {e}");
             }
@@ -269,10 +257,7 @@ impl OpenErpSandbox {
     }
 
     /// Runs `f` on the database (one transaction; rolled back when `f` fails).
-    pub fn with_db<R>(
-        &self,
-        f: impl FnOnce(&mut Db) -> Result<R, OdooError>,
-    ) -> Result<R, SandboxError> {
+    pub fn with_db<R>(&self, f: impl FnOnce(&mut Db) -> Result<R, OdooError>) -> Result<R, SandboxError> {
         let mut db = self.shared.lock();
         db.begin();
         match f(&mut db) {
@@ -289,13 +274,7 @@ impl OpenErpSandbox {
 
     /// Calls a model method as the API user, exactly as `execute_kw` would (without HTTP or
     /// knobs). A `None` result is `Ok(Value::Boolean(true))` here (the work is committed).
-    pub fn call(
-        &self,
-        model: &str,
-        method: &str,
-        args: Vec<Value>,
-        kwargs: Map,
-    ) -> Result<Value, SandboxError> {
+    pub fn call(&self, model: &str, method: &str, args: Vec<Value>, kwargs: Map) -> Result<Value, SandboxError> {
         match self.shared.execute(2, model, method, args, kwargs) {
             Ok(v) => Ok(v),
             Err(e) if e.is_none_result() => Ok(Value::Boolean(true)),
@@ -306,10 +285,7 @@ impl OpenErpSandbox {
     /// Ids matching `leaves` (AND), archived records included, in the model's order.
     pub fn search(&self, model: &str, leaves: &[Leaf<'_>]) -> Result<Vec<i64>, SandboxError> {
         let ctx = orm::Ctx::user(2).with_active_test(false);
-        Ok(self
-            .shared
-            .lock()
-            .search_all(&ctx, model, &domain_of(leaves))?)
+        Ok(self.shared.lock().search_all(&ctx, model, &domain_of(leaves))?)
     }
 
     /// Number of records matching `leaves` (archived included).

@@ -25,9 +25,7 @@ use super::error::{OResult, OdooError, Stage};
 use super::orm::model::Ret;
 use super::orm::{Ctx, Db, rpc};
 use crate::rpc::Fault;
-use crate::rpc::dispatch::{
-    Call, Endpoint, FaultStyle, Limits, MethodResult, Registry, RequestMeta, render,
-};
+use crate::rpc::dispatch::{Call, Endpoint, FaultStyle, Limits, MethodResult, Registry, RequestMeta, render};
 use crate::rpc::value::{self, Map};
 use crate::sandbox::knobs::{Inject, Knobs};
 
@@ -65,19 +63,16 @@ impl Shared {
 
     /// Locks the database.
     pub fn lock(&self) -> std::sync::MutexGuard<'_, Db> {
-        self.db
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.db.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn check_db(&self, db: &Value) -> OResult<()> {
         match db {
             Value::String(s) if *s == self.db_name => Ok(()),
             Value::String(s) => Err(OdooError::unknown_db(s)),
-            other => Err(OdooError::type_error(format!(
-                "expected a database name, not {}",
-                super::error::py_repr(other)
-            ))),
+            other => {
+                Err(OdooError::type_error(format!("expected a database name, not {}", super::error::py_repr(other))))
+            }
         }
     }
 
@@ -117,18 +112,9 @@ impl Shared {
     }
 
     /// Runs one model method as user `uid` in its own transaction.
-    pub fn execute(
-        &self,
-        uid: i64,
-        model: &str,
-        method: &str,
-        args: Vec<Value>,
-        kwargs: Map,
-    ) -> OResult<Value> {
+    pub fn execute(&self, uid: i64, model: &str, method: &str, args: Vec<Value>, kwargs: Map) -> OResult<Value> {
         if method.starts_with('_') {
-            return Err(OdooError::Access(format!(
-                "Private methods (such as {method}) cannot be called remotely."
-            )));
+            return Err(OdooError::Access(format!("Private methods (such as {method}) cannot be called remotely.")));
         }
         let mut kwargs = kwargs;
         let context = match kwargs.remove("context") {
@@ -171,18 +157,13 @@ fn int_param(v: Option<&Value>, name: &str) -> OResult<i64> {
         Some(Value::Long(i)) => Ok(*i),
         Some(Value::Boolean(b)) => Ok(i64::from(*b)),
         Some(Value::String(s)) => s.trim().parse().map_err(|_| {
-            OdooError::value(format!(
-                "invalid literal for int() with base 10: {}",
-                super::error::py_str(s)
-            ))
+            OdooError::value(format!("invalid literal for int() with base 10: {}", super::error::py_str(s)))
         }),
         Some(other) => Err(OdooError::type_error(format!(
             "int() argument must be a string, a bytes-like object or a real number, not {}",
             super::error::py_repr(other)
         ))),
-        None => Err(OdooError::type_error(format!(
-            "dispatch() missing 1 required positional argument: '{name}'"
-        ))),
+        None => Err(OdooError::type_error(format!("dispatch() missing 1 required positional argument: '{name}'"))),
     }
 }
 
@@ -193,9 +174,7 @@ fn str_param<'a>(v: Option<&'a Value>, func: &str, name: &str) -> OResult<&'a st
             "{func}() argument '{name}' must be str, not {}",
             super::error::py_repr(other)
         ))),
-        None => Err(OdooError::type_error(format!(
-            "{func}() missing 1 required positional argument: '{name}'"
-        ))),
+        None => Err(OdooError::type_error(format!("{func}() missing 1 required positional argument: '{name}'"))),
     }
 }
 
@@ -224,22 +203,15 @@ fn common(shared: &Shared, method: &str, p: &[Value]) -> OResult<Value> {
         "version" => Ok(version()),
         "about" => {
             let info = Value::String("See http://openerp.com".into());
-            if p.first()
-                .is_some_and(|v| value::to_bool("extended", v).unwrap_or(false))
-            {
-                Ok(Value::Array(vec![
-                    info,
-                    Value::String(SERVER_VERSION.into()),
-                ]))
+            if p.first().is_some_and(|v| value::to_bool("extended", v).unwrap_or(false)) {
+                Ok(Value::Array(vec![info, Value::String(SERVER_VERSION.into())]))
             } else {
                 Ok(info)
             }
         }
         "authenticate" | "login" => {
             let db = p.first().ok_or_else(|| {
-                OdooError::type_error(format!(
-                    "exp_{method}() missing 1 required positional argument: 'db'"
-                ))
+                OdooError::type_error(format!("exp_{method}() missing 1 required positional argument: 'db'"))
             })?;
             shared.check_db(db)?;
             let login = str_param(p.get(1), &format!("exp_{method}"), "login")?;
@@ -263,15 +235,11 @@ fn db_service(shared: &Shared, method: &str, p: &[Value]) -> OResult<Value> {
     match method {
         "list" => Ok(Value::Array(vec![Value::String(shared.db_name.clone())])),
         "server_version" => Ok(Value::String(SERVER_VERSION.into())),
-        "db_exist" => Ok(Value::Boolean(
-            matches!(p.first(), Some(Value::String(s)) if *s == shared.db_name),
-        )),
+        "db_exist" => Ok(Value::Boolean(matches!(p.first(), Some(Value::String(s)) if *s == shared.db_name))),
         "list_lang" => Ok(Value::Array(
             super::models::base::LANG_SELECTION
                 .iter()
-                .map(|(c, n)| {
-                    Value::Array(vec![Value::String((*c).into()), Value::String((*n).into())])
-                })
+                .map(|(c, n)| Value::Array(vec![Value::String((*c).into()), Value::String((*n).into())]))
                 .collect(),
         )),
         _ => Err(OdooError::python("KeyError", format!("'exp_{method}'"))),
@@ -281,9 +249,9 @@ fn db_service(shared: &Shared, method: &str, p: &[Value]) -> OResult<Value> {
 /// The `object` service: `execute_kw(db, uid, password, model, method, args[, kwargs])` and
 /// `execute(db, uid, password, model, method, *args)`.
 fn object(shared: &Shared, method: &str, p: &[Value]) -> OResult<Value> {
-    shared.check_db(p.first().ok_or_else(|| {
-        OdooError::type_error("dispatch() missing 1 required positional argument: 'db'")
-    })?)?;
+    shared.check_db(
+        p.first().ok_or_else(|| OdooError::type_error("dispatch() missing 1 required positional argument: 'db'"))?,
+    )?;
     let uid = int_param(p.get(1), "uid")?;
     let password = match p.get(2) {
         Some(Value::String(s)) => s.clone(),
@@ -304,9 +272,7 @@ fn object(shared: &Shared, method: &str, p: &[Value]) -> OResult<Value> {
                     )));
                 }
                 None => {
-                    return Err(OdooError::type_error(
-                        "execute_kw() missing 1 required positional argument: 'args'",
-                    ));
+                    return Err(OdooError::type_error("execute_kw() missing 1 required positional argument: 'args'"));
                 }
             };
             let kwargs = match p.get(6) {
@@ -327,15 +293,9 @@ fn object(shared: &Shared, method: &str, p: &[Value]) -> OResult<Value> {
             }
             (args, kwargs)
         }
-        "execute" => (
-            p.get(5..).map(<[Value]>::to_vec).unwrap_or_default(),
-            Map::new(),
-        ),
+        "execute" => (p.get(5..).map(<[Value]>::to_vec).unwrap_or_default(), Map::new()),
         other => {
-            return Err(OdooError::python(
-                "NameError",
-                format!("Method not available {other}"),
-            ));
+            return Err(OdooError::python("NameError", format!("Method not available {other}")));
         }
     };
     shared.execute(uid, model, name, args, kwargs)
@@ -359,13 +319,7 @@ fn logical_name(service: &str, call: &Call) -> String {
 }
 
 fn request_id(call: &Call) -> Option<u64> {
-    call.meta
-        .headers
-        .get(REQUEST_HEADER)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
+    call.meta.headers.get(REQUEST_HEADER)?.to_str().ok()?.parse().ok()
 }
 
 fn injected_error(inject: Inject) -> OdooError {
@@ -381,20 +335,13 @@ fn injected_error(inject: Inject) -> OdooError {
 async fn handle(svc: Arc<Service>, call: Call) -> MethodResult {
     let logical = logical_name(svc.name, &call);
     let matched: Vec<Value> = if svc.name == "object" {
-        call.params
-            .get(5..)
-            .map(<[Value]>::to_vec)
-            .unwrap_or_default()
+        call.params.get(5..).map(<[Value]>::to_vec).unwrap_or_default()
     } else {
         call.params.clone()
     };
     let inject = svc.shared.knobs.on_call(&logical, &matched);
     let encode = |e: OdooError| {
-        if svc.legacy {
-            e.to_legacy_fault()
-        } else {
-            e.to_fault()
-        }
+        if svc.legacy { e.to_legacy_fault() } else { e.to_fault() }
     };
     match inject {
         Some(i @ (Inject::Fault | Inject::Deadlock)) => return Err(encode(injected_error(i))),
@@ -450,9 +397,7 @@ pub struct ConnInfo {
     kill: Arc<AtomicBool>,
 }
 
-impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, KillListener>>
-    for ConnInfo
-{
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, KillListener>> for ConnInfo {
     fn connect_info(stream: axum::serve::IncomingStream<'_, KillListener>) -> Self {
         stream.remote_addr().clone()
     }
@@ -480,13 +425,7 @@ impl axum::serve::Listener for KillListener {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     let kill = Arc::new(AtomicBool::new(false));
-                    return (
-                        KillIo {
-                            inner: stream,
-                            kill: Arc::clone(&kill),
-                        },
-                        ConnInfo { peer, kill },
-                    );
+                    return (KillIo { inner: stream, kill: Arc::clone(&kill) }, ConnInfo { peer, kill });
                 }
                 Err(e) => {
                     tracing::debug!("accept failed: {e}");
@@ -497,10 +436,7 @@ impl axum::serve::Listener for KillListener {
     }
 
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(ConnInfo {
-            peer: self.inner.local_addr()?,
-            kill: Arc::new(AtomicBool::new(false)),
-        })
+        Ok(ConnInfo { peer: self.inner.local_addr()?, kill: Arc::new(AtomicBool::new(false)) })
     }
 }
 
@@ -511,11 +447,7 @@ pub struct KillIo {
 }
 
 impl AsyncRead for KillIo {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
         if self.kill.load(Ordering::Acquire) {
             return Poll::Ready(Ok(()));
         }
@@ -524,11 +456,7 @@ impl AsyncRead for KillIo {
 }
 
 impl AsyncWrite for KillIo {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
         if self.kill.load(Ordering::Acquire) {
             return Poll::Ready(Err(std::io::Error::new(
                 std::io::ErrorKind::ConnectionReset,
@@ -564,19 +492,11 @@ impl App {
         let mut endpoints = HashMap::new();
         for legacy in [false, true] {
             for name in ["common", "db", "object"] {
-                let svc = Arc::new(Service {
-                    shared: Arc::clone(&shared),
-                    name,
-                    legacy,
-                });
+                let svc = Arc::new(Service { shared: Arc::clone(&shared), name, legacy });
                 endpoints.insert((legacy, name), Endpoint::new(registry(name), svc, limits));
             }
         }
-        App {
-            shared,
-            endpoints: Arc::new(endpoints),
-            limits,
-        }
+        App { shared, endpoints: Arc::new(endpoints), limits }
     }
 
     /// The router: `/xmlrpc/2/{service}` and `/xmlrpc/{service}`.
@@ -590,23 +510,14 @@ impl App {
 
 fn xml(text: String) -> Response {
     let mut resp = Response::new(Body::from(text));
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/xml; charset=utf-8"),
-    );
-    resp.headers_mut().insert(
-        header::SERVER,
-        HeaderValue::from_static("Werkzeug/2.2.2 Python/3.11.7 (magento-connector sandbox)"),
-    );
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=utf-8"));
+    resp.headers_mut()
+        .insert(header::SERVER, HeaderValue::from_static("Werkzeug/2.2.2 Python/3.11.7 (magento-connector sandbox)"));
     resp
 }
 
 fn fault_response(legacy: bool, e: &OdooError) -> Response {
-    let f: Fault = if legacy {
-        e.to_legacy_fault()
-    } else {
-        e.to_fault()
-    };
+    let f: Fault = if legacy { e.to_legacy_fault() } else { e.to_fault() };
     xml(render(FaultStyle::Python, Err(f)))
 }
 
@@ -634,17 +545,9 @@ async fn legacy(
 fn legacy_protocol_fault(text: String) -> String {
     match crate::rpc::transport::decode_response(&text) {
         Err(crate::rpc::transport::DecodeFailure::Fault(f)) if f.text_code.is_none() => {
-            let line = f
-                .message
-                .lines()
-                .rev()
-                .find(|l| l.contains(": ") && !l.starts_with(' '))
-                .unwrap_or_default();
+            let line = f.message.lines().rev().find(|l| l.contains(": ") && !l.starts_with(' ')).unwrap_or_default();
             let message = line.split_once(": ").map_or(line, |(_, m)| m).to_owned();
-            render(
-                FaultStyle::Python,
-                Err(Fault::with_text_code(message, f.message)),
-            )
+            render(FaultStyle::Python, Err(Fault::with_text_code(message, f.message)))
         }
         _ => text,
     }
@@ -652,21 +555,12 @@ fn legacy_protocol_fault(text: String) -> String {
 
 const METHOD_NOT_ALLOWED: &str = "<!doctype html>\n<html lang=en>\n<title>405 Method Not Allowed</title>\n<h1>Method Not Allowed</h1>\n<p>The method is not allowed for the requested URL.</p>\n";
 
-async fn serve(
-    app: App,
-    conn: ConnInfo,
-    service: String,
-    legacy: bool,
-    request: axum::extract::Request,
-) -> Response {
+async fn serve(app: App, conn: ConnInfo, service: String, legacy: bool, request: axum::extract::Request) -> Response {
     let (parts, body) = request.into_parts();
     if parts.method != Method::POST {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
-            [
-                (header::ALLOW, "POST"),
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            ],
+            [(header::ALLOW, "POST"), (header::CONTENT_TYPE, "text/html; charset=utf-8")],
             METHOD_NOT_ALLOWED,
         )
             .into_response();
@@ -710,11 +604,7 @@ async fn serve(
     let id = app.shared.next_request.fetch_add(1, Ordering::Relaxed);
     let mut headers = parts.headers;
     headers.insert(REQUEST_HEADER, HeaderValue::from(id));
-    let meta = RequestMeta {
-        headers,
-        peer: Some(conn.peer),
-        path: parts.uri.path().to_owned(),
-    };
+    let meta = RequestMeta { headers, peer: Some(conn.peer), path: parts.uri.path().to_owned() };
     let mut text = endpoint.handle(meta, &bytes).await;
     if legacy {
         text = legacy_protocol_fault(text);

@@ -231,10 +231,7 @@ fn partner_view(db: &Db, id: i64, depth: u8) -> Option<PartnerView> {
         return None;
     }
     let children = if depth > 0 {
-        db.get_ids(&c, p, id, "child_ids")
-            .into_iter()
-            .filter_map(|ch| partner_view(db, ch, depth - 1))
-            .collect()
+        db.get_ids(&c, p, id, "child_ids").into_iter().filter_map(|ch| partner_view(db, ch, depth - 1)).collect()
     } else {
         Vec::new()
     };
@@ -250,12 +247,8 @@ fn partner_view(db: &Db, id: i64, depth: u8) -> Option<PartnerView> {
         street2: db.get_str(&c, p, id, "street2"),
         city: db.get_str(&c, p, id, "city"),
         zip: db.get_str(&c, p, id, "zip"),
-        state_code: db
-            .get_id(&c, p, id, "state_id")
-            .and_then(|s| db.get_str(&c, "res.country.state", s, "code")),
-        country_code: db
-            .get_id(&c, p, id, "country_id")
-            .and_then(|s| db.get_str(&c, "res.country", s, "code")),
+        state_code: db.get_id(&c, p, id, "state_id").and_then(|s| db.get_str(&c, "res.country.state", s, "code")),
+        country_code: db.get_id(&c, p, id, "country_id").and_then(|s| db.get_str(&c, "res.country", s, "code")),
         phone: db.get_str(&c, p, id, "phone"),
         vat: db.get_str(&c, p, id, "vat"),
         lang: db.get_str(&c, p, id, "lang"),
@@ -268,9 +261,7 @@ impl OpenErpSandbox {
     /// Every sales order (newest first, as Odoo orders them).
     pub fn orders(&self) -> Vec<OrderView> {
         let db = self.shared().lock();
-        let ids = db
-            .search_all(&all(), "sale.order", &Domain::all())
-            .unwrap_or_default();
+        let ids = db.search_all(&all(), "sale.order", &Domain::all()).unwrap_or_default();
         ids.into_iter().filter_map(|i| order_view(&db, i)).collect()
     }
 
@@ -283,11 +274,7 @@ impl OpenErpSandbox {
     pub fn orders_by_client_ref(&self, reference: &str) -> Vec<OrderView> {
         let db = self.shared().lock();
         let ids = db
-            .search_all(
-                &all(),
-                "sale.order",
-                &Domain::leaf("client_order_ref", "=", Value::String(reference.into())),
-            )
+            .search_all(&all(), "sale.order", &Domain::leaf("client_order_ref", "=", Value::String(reference.into())))
             .unwrap_or_default();
         ids.into_iter().filter_map(|i| order_view(&db, i)).collect()
     }
@@ -301,27 +288,17 @@ impl OpenErpSandbox {
     pub fn partners_by_email(&self, email: &str) -> Vec<PartnerView> {
         let db = self.shared().lock();
         let ids = db
-            .search_all(
-                &all(),
-                "res.partner",
-                &Domain::leaf("email", "=ilike", Value::String(email.into())),
-            )
+            .search_all(&all(), "res.partner", &Domain::leaf("email", "=ilike", Value::String(email.into())))
             .unwrap_or_default();
-        ids.into_iter()
-            .filter_map(|i| partner_view(&db, i, 2))
-            .collect()
+        ids.into_iter().filter_map(|i| partner_view(&db, i, 2)).collect()
     }
 
     /// The product variant with this internal reference (archived included).
     pub fn product_id(&self, sku: &str) -> Option<i64> {
         let db = self.shared().lock();
-        db.search_one(
-            &all(),
-            "product.product",
-            &Domain::leaf("default_code", "=", Value::String(sku.into())),
-        )
-        .ok()
-        .flatten()
+        db.search_one(&all(), "product.product", &Domain::leaf("default_code", "=", Value::String(sku.into())))
+            .ok()
+            .flatten()
     }
 
     /// Stock of a product in one warehouse (`None`: every warehouse).
@@ -343,12 +320,7 @@ impl OpenErpSandbox {
 
     /// Confirms an order as a salesperson would (`action_confirm`).
     pub fn confirm_order(&self, order: i64) -> Result<(), SandboxError> {
-        self.call(
-            "sale.order",
-            "action_confirm",
-            vec![Value::Array(vec![crate::rpc::value::id(order)])],
-            Map::new(),
-        )?;
+        self.call("sale.order", "action_confirm", vec![Value::Array(vec![crate::rpc::value::id(order)])], Map::new())?;
         Ok(())
     }
 
@@ -369,34 +341,18 @@ impl OpenErpSandbox {
             }
             m
         });
-        self.with_db(|db| {
-            stock::validate_picking(
-                db,
-                &Ctx::user(2),
-                picking,
-                map.as_ref(),
-                tracking_ref,
-                backorder,
-            )
-        })
+        self.with_db(|db| stock::validate_picking(db, &Ctx::user(2), picking, map.as_ref(), tracking_ref, backorder))
     }
 
     /// Delivers every open delivery of an order in full; returns the validated deliveries.
-    pub fn deliver_order(
-        &self,
-        order: i64,
-        tracking_ref: Option<&str>,
-    ) -> Result<Vec<i64>, SandboxError> {
+    pub fn deliver_order(&self, order: i64, tracking_ref: Option<&str>) -> Result<Vec<i64>, SandboxError> {
         self.with_db(|db| {
             let c = all();
             let open: Vec<i64> = db
                 .get_ids(&c, "sale.order", order, "picking_ids")
                 .into_iter()
                 .filter(|p| {
-                    !matches!(
-                        db.get_str(&c, "stock.picking", *p, "state").as_deref(),
-                        Some("done") | Some("cancel")
-                    )
+                    !matches!(db.get_str(&c, "stock.picking", *p, "state").as_deref(), Some("done") | Some("cancel"))
                 })
                 .collect();
             for p in &open {
@@ -408,12 +364,7 @@ impl OpenErpSandbox {
 
     /// Creates a customer invoice for an order: `lines` gives quantities per order line
     /// (`None`: everything left to invoice); `post` posts it. Returns the invoice id.
-    pub fn invoice_order(
-        &self,
-        order: i64,
-        lines: Option<&[InvoiceLine]>,
-        post: bool,
-    ) -> Result<i64, SandboxError> {
+    pub fn invoice_order(&self, order: i64, lines: Option<&[InvoiceLine]>, post: bool) -> Result<i64, SandboxError> {
         self.with_db(|db| invoice(db, order, lines, post))
     }
 
@@ -423,21 +374,12 @@ impl OpenErpSandbox {
             if !db.exists("sale.order", order) {
                 return Err(OdooError::missing("sale.order", &[order], 2));
             }
-            sale::cancel_orders(
-                db,
-                &Ctx::user(2).with("disable_cancel_warning", Value::Boolean(true)),
-                &[order],
-            )
+            sale::cancel_orders(db, &Ctx::user(2).with("disable_cancel_warning", Value::Boolean(true)), &[order])
         })
     }
 
     /// Sets the on-hand quantity of a product in a warehouse's stock location.
-    pub fn set_stock(
-        &self,
-        product: i64,
-        warehouse: i64,
-        qty: Decimal,
-    ) -> Result<(), SandboxError> {
+    pub fn set_stock(&self, product: i64, warehouse: i64, qty: Decimal) -> Result<(), SandboxError> {
         self.with_db(|db| {
             let lot = db
                 .get_id(&all(), "stock.warehouse", warehouse, "lot_stock_id")
@@ -448,26 +390,15 @@ impl OpenErpSandbox {
 
     /// Edits a product variant as a user would in the variant form (XML-RPC values; `lang`
     /// selects the language of translatable texts).
-    pub fn edit_product(
-        &self,
-        product: i64,
-        vals: Map,
-        lang: Option<&str>,
-    ) -> Result<(), SandboxError> {
+    pub fn edit_product(&self, product: i64, vals: Map, lang: Option<&str>) -> Result<(), SandboxError> {
         let mut kw = Map::new();
         if let Some(l) = lang {
-            kw.insert(
-                "context".into(),
-                crate::rpc::value::structure([("lang", Value::String(l.into()))]),
-            );
+            kw.insert("context".into(), crate::rpc::value::structure([("lang", Value::String(l.into()))]));
         }
         self.call(
             "product.product",
             "write",
-            vec![
-                Value::Array(vec![crate::rpc::value::id(product)]),
-                Value::Struct(vals),
-            ],
+            vec![Value::Array(vec![crate::rpc::value::id(product)]), Value::Struct(vals)],
             kw,
         )?;
         Ok(())
@@ -485,12 +416,7 @@ impl OpenErpSandbox {
     }
 }
 
-fn invoice(
-    db: &mut Db,
-    order: i64,
-    lines: Option<&[InvoiceLine]>,
-    post: bool,
-) -> Result<i64, OdooError> {
+fn invoice(db: &mut Db, order: i64, lines: Option<&[InvoiceLine]>, post: bool) -> Result<i64, OdooError> {
     let c = Ctx::user(2);
     let so = "sale.order";
     let sol = "sale.order.line";
@@ -511,21 +437,12 @@ fn invoice(
         }
         cmds.push(Cmd::Create(
             Vals::new()
-                .with(
-                    "product_id",
-                    Val::opt_id(db.get_id(&c, sol, l, "product_id")),
-                )
-                .with(
-                    "name",
-                    Val::opt_str(db.get_str(&c, sol, l, "name").as_deref()),
-                )
+                .with("product_id", Val::opt_id(db.get_id(&c, sol, l, "product_id")))
+                .with("name", Val::opt_str(db.get_str(&c, sol, l, "name").as_deref()))
                 .with("quantity", Val::Num(qty))
                 .with("price_unit", Val::Num(db.get_num(&c, sol, l, "price_unit")))
                 .with("discount", Val::Num(db.get_num(&c, sol, l, "discount")))
-                .with(
-                    "product_uom_id",
-                    Val::opt_id(db.get_id(&c, sol, l, "product_uom")),
-                )
+                .with("product_uom_id", Val::opt_id(db.get_id(&c, sol, l, "product_uom")))
                 .with("tax_ids", Val::Ids(db.get_ids(&all(), sol, l, "tax_id")))
                 .with("sale_line_ids", Val::Ids(vec![l])),
         ));
@@ -537,35 +454,16 @@ fn invoice(
     }
     let vals = Vals::new()
         .with("move_type", Val::str("out_invoice"))
-        .with(
-            "partner_id",
-            Val::opt_id(db.get_id(&c, so, order, "partner_invoice_id")),
-        )
-        .with(
-            "invoice_origin",
-            Val::opt_str(db.get_str(&c, so, order, "name").as_deref()),
-        )
-        .with(
-            "ref",
-            Val::opt_str(db.get_str(&c, so, order, "client_order_ref").as_deref()),
-        )
-        .with(
-            "currency_id",
-            Val::opt_id(db.get_id(&c, so, order, "currency_id")),
-        )
-        .with(
-            "invoice_payment_term_id",
-            Val::opt_id(db.get_id(&c, so, order, "payment_term_id")),
-        )
-        .with(
-            "invoice_user_id",
-            Val::opt_id(db.get_id(&c, so, order, "user_id")),
-        )
+        .with("partner_id", Val::opt_id(db.get_id(&c, so, order, "partner_invoice_id")))
+        .with("invoice_origin", Val::opt_str(db.get_str(&c, so, order, "name").as_deref()))
+        .with("ref", Val::opt_str(db.get_str(&c, so, order, "client_order_ref").as_deref()))
+        .with("currency_id", Val::opt_id(db.get_id(&c, so, order, "currency_id")))
+        .with("invoice_payment_term_id", Val::opt_id(db.get_id(&c, so, order, "payment_term_id")))
+        .with("invoice_user_id", Val::opt_id(db.get_id(&c, so, order, "user_id")))
         .with_cmds("invoice_line_ids", cmds);
     let id = db.create(&c, "account.move", vals)?;
     if post {
-        let mut args =
-            super::orm::rpc::Args::new("account.move.action_post", Vec::new(), Map::new());
+        let mut args = super::orm::rpc::Args::new("account.move.action_post", Vec::new(), Map::new());
         super::models::account::action_post(db, &c, &[id], &mut args)?;
     }
     Ok(id)

@@ -27,21 +27,34 @@ async fn get(state: Arc<AppState>, call: Call) -> MethodResult {
     let backend = p.backend(&state, 0)?;
     let kind_text = p.string(1, "kind")?;
     let kind = BindingKind::parse(kind_text).ok_or_else(|| {
-        bad_params(format!("{SIG}: unknown kind {:?} (one of category, product, order, partner, address)", value::truncate(kind_text, 40)))
+        bad_params(format!(
+            "{SIG}: unknown kind {:?} (one of category, product, order, partner, address)",
+            value::truncate(kind_text, 40)
+        ))
     })?;
     let ids = match p.opt(2) {
         Some(Value::Array(a)) if a.len() <= MAX_IDS => a
             .iter()
             .map(|v| match v {
                 Value::Integer(i) if *i > 0 => Ok(i64::from(*i)),
-                other => Err(bad_params(format!("{SIG}: `openerp_ids` must hold positive ints, got {}", value::describe(other)))),
+                other => Err(bad_params(format!(
+                    "{SIG}: `openerp_ids` must hold positive ints, got {}",
+                    value::describe(other)
+                ))),
             })
             .collect::<Result<Vec<i64>, _>>()?,
         Some(Value::Array(_)) => return Err(bad_params(format!("{SIG}: at most {MAX_IDS} ids per call"))),
-        Some(other) => return Err(bad_params(format!("{SIG}: `openerp_ids` must be an array, got {}", value::describe(other)))),
+        Some(other) => {
+            return Err(bad_params(format!("{SIG}: `openerp_ids` must be an array, got {}", value::describe(other))));
+        }
         None => return Err(bad_params(format!("{SIG}: `openerp_ids` is missing"))),
     };
-    let found = state.store.bindings().get_many(&backend, kind, &ids).await.map_err(|e| internal(&state, "bindings.get", &e))?;
+    let found = state
+        .store
+        .bindings()
+        .get_many(&backend, kind, &ids)
+        .await
+        .map_err(|e| internal(&state, "bindings.get", &e))?;
     Ok(value::array(found.iter().map(|b| {
         let mut m = value::Map::new();
         m.insert("openerp_id".into(), int(b.openerp_id));

@@ -11,11 +11,12 @@ use crate::server::backends::{CheckReport, EndCheck};
 use crate::server::{AppState, PROTOCOL_VERSION};
 
 pub(super) fn register(r: &mut Registry<AppState>) {
-    r.method("connector.version", "connector.version() -> {version, protocol, backends, magento_kinds}", version).method(
-        "connector.check",
-        "connector.check(backend) -> {backend, ok, openerp: {...}, magento: {...}, settings: {ok, message}}",
-        check,
-    );
+    r.method("connector.version", "connector.version() -> {version, protocol, backends, magento_kinds}", version)
+        .method(
+            "connector.check",
+            "connector.check(backend) -> {backend, ok, openerp: {...}, magento: {...}, settings: {ok, message}}",
+            check,
+        );
 }
 
 async fn version(state: Arc<AppState>, call: Call) -> MethodResult {

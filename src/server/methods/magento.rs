@@ -22,7 +22,8 @@ async fn stores(state: Arc<AppState>, call: Call) -> MethodResult {
         .stores(backend)
         .await
         .map_err(|e| Fault::new(502, format!("magento.stores: {}", state.redactor.scrub(&e.to_string()))))?;
-    let websites = s.websites.iter().map(|w| value::structure([("id", int(w.id)), ("name", value::string(w.name.clone()))]));
+    let websites =
+        s.websites.iter().map(|w| value::structure([("id", int(w.id)), ("name", value::string(w.name.clone()))]));
     let groups = s.groups.iter().map(|g| {
         value::structure([
             ("id", int(g.id)),
@@ -42,5 +43,9 @@ async fn stores(state: Arc<AppState>, call: Call) -> MethodResult {
             ("root_category_id", int(v.root_category_id)),
         ])
     });
-    Ok(value::structure([("websites", value::array(websites)), ("groups", value::array(groups)), ("store_views", value::array(views))]))
+    Ok(value::structure([
+        ("websites", value::array(websites)),
+        ("groups", value::array(groups)),
+        ("store_views", value::array(views)),
+    ]))
 }

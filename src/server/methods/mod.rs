@@ -92,7 +92,9 @@ impl<'a> Params<'a> {
     /// Required int parameter.
     pub(crate) fn int(&self, i: usize, name: &str) -> Result<i64, Fault> {
         match self.call.params.get(i) {
-            Some(v @ (Value::Integer(_) | Value::Long(_))) => value::to_i64(name, v).map_err(|_| self.bad(name, "an int", v)),
+            Some(v @ (Value::Integer(_) | Value::Long(_))) => {
+                value::to_i64(name, v).map_err(|_| self.bad(name, "an int", v))
+            }
             Some(v) => Err(self.bad(name, "an int", v)),
             None => Err(bad_params(format!("{}: `{name}` is missing", self.signature))),
         }
@@ -122,7 +124,11 @@ impl<'a> Params<'a> {
 /// Refuses members of `map` not in `accepted` (fault -32602 naming the key).
 pub(crate) fn only_keys(signature: &str, map: &value::Map, accepted: &[&str]) -> Result<(), Fault> {
     match map.keys().find(|k| !accepted.contains(&k.as_str())) {
-        Some(k) => Err(bad_params(format!("{signature}: unknown option {:?} (accepted: {})", value::truncate(k, 40), accepted.join(", ")))),
+        Some(k) => Err(bad_params(format!(
+            "{signature}: unknown option {:?} (accepted: {})",
+            value::truncate(k, 40),
+            accepted.join(", ")
+        ))),
         None => Ok(()),
     }
 }
@@ -153,7 +159,9 @@ pub(crate) async fn start_job(state: Arc<AppState>, call: Call, kind: JobKind) -
     let options = JobOptions::from_value(kind, p.opt(1)).map_err(|e| bad_params(e.0))?;
     match state.runs.start(&backend, kind, options).await {
         Ok(started) => Ok(int(started.id)),
-        Err(StartError::ShuttingDown) => Err(Fault::new(-32603, "the server is shutting down; start the run again once it is back")),
+        Err(StartError::ShuttingDown) => {
+            Err(Fault::new(-32603, "the server is shutting down; start the run again once it is back"))
+        }
         Err(StartError::Store(e)) => Err(internal(&state, kind.method(), &e)),
     }
 }

@@ -34,7 +34,8 @@ pub(super) fn register(r: &mut Registry<AppState>) {
 async fn list_broken(state: Arc<AppState>, call: Call) -> MethodResult {
     let p = Params::new(&call, "orders.list_broken(backend)", 1, 1)?;
     let backend = p.backend(&state, 0)?;
-    let broken = state.store.broken().list(&backend, false).await.map_err(|e| internal(&state, "orders.list_broken", &e))?;
+    let broken =
+        state.store.broken().list(&backend, false).await.map_err(|e| internal(&state, "orders.list_broken", &e))?;
     Ok(value::array(broken.iter().map(|b| {
         value::structure([
             ("increment_id", value::string(b.increment_id.clone())),

@@ -14,8 +14,16 @@ use crate::store::{Outcome, RunFilter, RunRow, RunState};
 
 pub(super) fn register(r: &mut Registry<AppState>) {
     r.method("runs.get", "runs.get(run_id) -> run struct with the last 50 messages", get)
-        .method("runs.list", "runs.list(filters) -> runs, newest first; filters {backend?, kind?, state?, limit? (50, max 500)}", list)
-        .method("runs.cancel", "runs.cancel(run_id) -> {id, state}: queued runs stop at once, running ones at the next record", cancel)
+        .method(
+            "runs.list",
+            "runs.list(filters) -> runs, newest first; filters {backend?, kind?, state?, limit? (50, max 500)}",
+            list,
+        )
+        .method(
+            "runs.cancel",
+            "runs.cancel(run_id) -> {id, state}: queued runs stop at once, running ones at the next record",
+            cancel,
+        )
         .method(
             "runs.report",
             "runs.report(run_id, options) -> {total, records}; options {outcome?, offset? (0), limit? (200, max 1000)}",
@@ -54,7 +62,11 @@ pub(crate) fn run_value(run: &RunRow, messages: Option<&[crate::store::RunEvent]
         m.insert(
             "messages".into(),
             value::array(msgs.iter().map(|e| {
-                value::structure([("at", date(&e.at)), ("level", value::string(e.level.clone())), ("text", value::string(e.text.clone()))])
+                value::structure([
+                    ("at", date(&e.at)),
+                    ("level", value::string(e.level.clone())),
+                    ("text", value::string(e.text.clone())),
+                ])
             })),
         );
     }
@@ -92,12 +104,19 @@ async fn list(state: Arc<AppState>, call: Call) -> MethodResult {
         && JobKind::parse(k).is_none()
     {
         let kinds: Vec<&str> = JobKind::ALL.iter().map(|k| k.as_str()).collect();
-        return Err(bad_params(format!("{SIG}: unknown kind {:?} (one of {})", value::truncate(k, 40), kinds.join(", "))));
+        return Err(bad_params(format!(
+            "{SIG}: unknown kind {:?} (one of {})",
+            value::truncate(k, 40),
+            kinds.join(", ")
+        )));
     }
     let run_state = match text("state")? {
         None => None,
         Some(s) => Some(RunState::parse(&s).ok_or_else(|| {
-            bad_params(format!("{SIG}: unknown state {:?} (one of queued, running, done, failed, cancelled)", value::truncate(&s, 40)))
+            bad_params(format!(
+                "{SIG}: unknown state {:?} (one of queued, running, done, failed, cancelled)",
+                value::truncate(&s, 40)
+            ))
         })?),
     };
     let limit = match f.get("limit") {
@@ -133,7 +152,10 @@ async fn report(state: Arc<AppState>, call: Call) -> MethodResult {
     let outcome = match o.get("outcome") {
         None => None,
         Some(Value::String(s)) => Some(Outcome::parse(s).ok_or_else(|| {
-            bad_params(format!("{SIG}: unknown outcome {:?} (one of created, updated, skipped, failed, planned)", value::truncate(s, 40)))
+            bad_params(format!(
+                "{SIG}: unknown outcome {:?} (one of created, updated, skipped, failed, planned)",
+                value::truncate(s, 40)
+            ))
         })?),
         Some(v) => return Err(bad_params(format!("{SIG}: `outcome` must be a string, got {}", value::describe(v)))),
     };
@@ -141,7 +163,10 @@ async fn report(state: Arc<AppState>, call: Call) -> MethodResult {
         match o.get(key) {
             None => Ok(default),
             Some(Value::Integer(n)) if (min..=max).contains(n) => Ok(u32::try_from(*n).unwrap_or(default)),
-            Some(v) => Err(bad_params(format!("{SIG}: `{key}` must be an int between {min} and {max}, got {}", value::describe(v)))),
+            Some(v) => Err(bad_params(format!(
+                "{SIG}: `{key}` must be an int between {min} and {max}, got {}",
+                value::describe(v)
+            ))),
         }
     };
     let offset = bounded("offset", 0, 0, i32::MAX)?;
@@ -152,7 +177,8 @@ async fn report(state: Arc<AppState>, call: Call) -> MethodResult {
         Ok(None) => return Err(not_found(format!("unknown run {id}"))),
         Err(e) => return Err(internal(&state, "runs.report", &e)),
     }
-    let (total, records) = runs.records(id, outcome, offset, limit).await.map_err(|e| internal(&state, "runs.report", &e))?;
+    let (total, records) =
+        runs.records(id, outcome, offset, limit).await.map_err(|e| internal(&state, "runs.report", &e))?;
     let records = records.iter().map(|r| {
         let mut m = value::Map::new();
         m.insert("kind".into(), value::string(r.kind.clone()));

@@ -27,7 +27,8 @@ async fn sync(state: Arc<AppState>, call: Call) -> MethodResult {
     let p = Params::new(&call, "taxes.sync(backend)", 1, 1)?;
     let backend = p.backend(&state, 0)?;
     let backends = Arc::clone(&state.backends);
-    let result = state.runs.run_inline(&backend, JobKind::Taxes, JobOptions::default(), move |ctx| backends.taxes(ctx)).await;
+    let result =
+        state.runs.run_inline(&backend, JobKind::Taxes, JobOptions::default(), move |ctx| backends.taxes(ctx)).await;
     let (run_id, sync) = match result {
         Ok(v) => v,
         Err(InlineError::Busy(id)) => {
@@ -36,11 +37,14 @@ async fn sync(state: Arc<AppState>, call: Call) -> MethodResult {
                 format!("taxes.sync: run {id} is already in progress on backend {backend:?}; try again when it ends"),
             ));
         }
-        Err(InlineError::Job { run_id, message }) => return Err(Fault::new(502, format!("taxes.sync failed (run {run_id}): {message}"))),
+        Err(InlineError::Job { run_id, message }) => {
+            return Err(Fault::new(502, format!("taxes.sync failed (run {run_id}): {message}")));
+        }
         Err(InlineError::ShuttingDown) => return Err(Fault::new(-32603, "the server is shutting down")),
         Err(InlineError::Store(e)) => return Err(internal(&state, "taxes.sync", &e)),
     };
-    let classes = sync.classes.iter().map(|c| value::structure([("id", int(c.id)), ("name", value::string(c.name.clone()))]));
+    let classes =
+        sync.classes.iter().map(|c| value::structure([("id", int(c.id)), ("name", value::string(c.name.clone()))]));
     let mapping = sync.mapping.iter().map(|m| {
         let mut s = value::Map::new();
         s.insert("tax_id".into(), int(m.tax_id));
@@ -57,5 +61,9 @@ async fn sync(state: Arc<AppState>, call: Call) -> MethodResult {
         s.insert("reason".into(), value::string(m.reason.clone()));
         Value::Struct(s)
     });
-    Ok(value::structure([("run_id", int(run_id)), ("classes", value::array(classes)), ("mapping", value::array(mapping))]))
+    Ok(value::structure([
+        ("run_id", int(run_id)),
+        ("classes", value::array(classes)),
+        ("mapping", value::array(mapping)),
+    ]))
 }

@@ -7,8 +7,8 @@ use dxr::Value;
 use super::{id_list, list, opt_text, record};
 use crate::magento::json;
 use crate::magento::types::{
-    CategoryInfo, CategoryNode, ImageRole, Product, ProductImage, ProductSummary, StockItem,
-    TaxClass, VersionInfo, Visibility,
+    CategoryInfo, CategoryNode, ImageRole, Product, ProductImage, ProductSummary, StockItem, TaxClass, VersionInfo,
+    Visibility,
 };
 use crate::rpc::value::{self, DecodeError, Record};
 
@@ -81,28 +81,17 @@ pub fn category_tree(v: &Value) -> Result<CategoryNode, DecodeError> {
 fn category_node(v: &Value, depth: usize) -> Result<CategoryNode, DecodeError> {
     // Real trees are a handful of levels deep; refuse absurd nesting rather than recurse on.
     if depth > 64 {
-        return Err(DecodeError::new(
-            "category.children",
-            "a tree at most 64 levels deep",
-            v,
-        ));
+        return Err(DecodeError::new("category.children", "a tree at most 64 levels deep", v));
     }
     let r = record(v, "category")?;
     let mut n = node(&r)?;
-    n.children = r
-        .array("children")?
-        .iter()
-        .map(|c| category_node(c, depth + 1))
-        .collect::<Result<Vec<_>, _>>()?;
+    n.children = r.array("children")?.iter().map(|c| category_node(c, depth + 1)).collect::<Result<Vec<_>, _>>()?;
     Ok(n)
 }
 
 /// `catalog_category.level`: flat nodes (no children).
 pub fn category_level(v: &Value) -> Result<Vec<CategoryNode>, DecodeError> {
-    list(v, "catalog_category.level")?
-        .iter()
-        .map(|row| node(&record(row, "category")?))
-        .collect()
+    list(v, "catalog_category.level")?.iter().map(|row| node(&record(row, "category")?)).collect()
 }
 
 /// Ids from a comma-separated string (`"4,5"`), a list, or nothing.
@@ -114,9 +103,7 @@ fn csv_ids(r: &Record<'_>, key: &str) -> Result<Vec<i64>, DecodeError> {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(|t| {
-                t.parse::<i64>().map_err(|_| {
-                    DecodeError::new(key, "comma-separated ids", &value::string(s.clone()))
-                })
+                t.parse::<i64>().map_err(|_| DecodeError::new(key, "comma-separated ids", &value::string(s.clone())))
             })
             .collect(),
         Some(_) => id_list(r, key),
@@ -127,17 +114,10 @@ fn csv_ids(r: &Record<'_>, key: &str) -> Result<Vec<i64>, DecodeError> {
 fn string_list(r: &Record<'_>, key: &str) -> Result<Vec<String>, DecodeError> {
     match r.get(key) {
         None | Some(Value::Nil) | Some(Value::Boolean(false)) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(s
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect()),
-        Some(_) => r
-            .array(key)?
-            .iter()
-            .filter_map(|v| value::to_opt_string(key, v).transpose())
-            .collect(),
+        Some(Value::String(s)) => {
+            Ok(s.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect())
+        }
+        Some(_) => r.array(key)?.iter().filter_map(|v| value::to_opt_string(key, v).transpose()).collect(),
     }
 }
 
@@ -212,16 +192,8 @@ const PRODUCT_TYPED: &[&str] = &[
 /// `catalog_product.info`.
 pub fn product(v: &Value) -> Result<Product, DecodeError> {
     let r = record(v, "product")?;
-    let category_ids = if r.has("categories") {
-        id_list(&r, "categories")?
-    } else {
-        id_list(&r, "category_ids")?
-    };
-    let website_ids = if r.has("websites") {
-        id_list(&r, "websites")?
-    } else {
-        id_list(&r, "website_ids")?
-    };
+    let category_ids = if r.has("categories") { id_list(&r, "categories")? } else { id_list(&r, "category_ids")? };
+    let website_ids = if r.has("websites") { id_list(&r, "websites")? } else { id_list(&r, "website_ids")? };
     let type_id = match r.opt_string("type")? {
         Some(t) => t,
         None => r.string("type_id")?,
@@ -310,10 +282,7 @@ pub fn tax_classes(v: &Value) -> Result<Vec<TaxClass>, DecodeError> {
         let Some(id) = r.opt_i64("value")? else {
             continue;
         };
-        out.push(TaxClass {
-            id,
-            name: r.string_or_empty("label")?,
-        });
+        out.push(TaxClass { id, name: r.string_or_empty("label")? });
     }
     Ok(out)
 }

@@ -41,10 +41,7 @@ pub fn text(v: &Value, what: &str) -> Result<String, DecodeError> {
 
 /// Ids from a list that may hold ints or numeric strings.
 pub fn id_list(r: &Record<'_>, key: &str) -> Result<Vec<i64>, DecodeError> {
-    r.array(key)?
-        .iter()
-        .map(|v| value::to_i64(key, v))
-        .collect()
+    r.array(key)?.iter().map(|v| value::to_i64(key, v)).collect()
 }
 
 /// Splits Magento's one-string street (`"l1\nl2"`) into non-empty lines. A list of lines is
@@ -66,10 +63,7 @@ pub fn street_lines(r: &Record<'_>, key: &str) -> Result<Vec<String>, DecodeErro
 }
 
 fn split_street(s: &str) -> Vec<String> {
-    s.split('\n')
-        .map(|l| l.trim_end_matches('\r').trim().to_owned())
-        .filter(|l| !l.is_empty())
-        .collect()
+    s.split('\n').map(|l| l.trim_end_matches('\r').trim().to_owned()).filter(|l| !l.is_empty()).collect()
 }
 
 /// Optional text that reads `""` as `None`.
@@ -85,17 +79,11 @@ mod tests {
     fn streets_split_on_newlines_and_accept_lists() {
         let v = value::structure([
             ("a", value::string("11 Wall Street\nFloor 3")),
-            (
-                "b",
-                value::array([value::string("x"), value::string("y\r\nz")]),
-            ),
+            ("b", value::array([value::string("x"), value::string("y\r\nz")])),
             ("c", Value::Nil),
         ]);
         let r = record(&v, "addr").unwrap();
-        assert_eq!(
-            street_lines(&r, "a").unwrap(),
-            vec!["11 Wall Street", "Floor 3"]
-        );
+        assert_eq!(street_lines(&r, "a").unwrap(), vec!["11 Wall Street", "Floor 3"]);
         assert_eq!(street_lines(&r, "b").unwrap(), vec!["x", "y", "z"]);
         assert!(street_lines(&r, "c").unwrap().is_empty());
         assert!(street_lines(&r, "missing").unwrap().is_empty());

@@ -11,8 +11,8 @@ use super::{list, opt_text, record, street_lines};
 use crate::magento::json;
 use crate::magento::php;
 use crate::magento::types::{
-    OptionLabel, Order, OrderAddress, OrderCurrency, OrderCustomer, OrderItem, OrderPayment,
-    OrderStatusEntry, OrderSummary, OrderTotals, ProductOptions,
+    OptionLabel, Order, OrderAddress, OrderCurrency, OrderCustomer, OrderItem, OrderPayment, OrderStatusEntry,
+    OrderSummary, OrderTotals, ProductOptions,
 };
 use crate::rpc::value::{DecodeError, Record};
 
@@ -70,11 +70,7 @@ fn totals(r: &Record<'_>, prefix: &str) -> Result<OrderTotals, DecodeError> {
 }
 
 /// An order address; `None` for the `[]` of a virtual order or an empty struct.
-fn address(
-    r: &Record<'_>,
-    key: &str,
-    order_ctx: &str,
-) -> Result<Option<OrderAddress>, DecodeError> {
+fn address(r: &Record<'_>, key: &str, order_ctx: &str) -> Result<Option<OrderAddress>, DecodeError> {
     let a = r.record(key)?;
     if a.map().is_empty() {
         return Ok(None);
@@ -109,10 +105,8 @@ pub fn product_options(raw: Option<&str>) -> Result<ProductOptions, php::PhpErro
         return Ok(ProductOptions::default());
     };
     let j = if raw.starts_with('{') || raw.starts_with('[') {
-        serde_json::from_str::<serde_json::Value>(raw).map_err(|e| php::PhpError {
-            offset: 0,
-            reason: format!("neither PHP-serialized nor JSON: {e}"),
-        })?
+        serde_json::from_str::<serde_json::Value>(raw)
+            .map_err(|e| php::PhpError { offset: 0, reason: format!("neither PHP-serialized nor JSON: {e}") })?
     } else {
         php::unserialize(raw)?.to_json()
     };
@@ -152,9 +146,7 @@ fn labels(v: &serde_json::Value) -> Vec<OptionLabel> {
         .into_iter()
         .filter_map(|e| {
             let label = json_text(&e["label"])?;
-            let value = json_text(&e["print_value"])
-                .or_else(|| json_text(&e["value"]))
-                .unwrap_or_default();
+            let value = json_text(&e["print_value"]).or_else(|| json_text(&e["value"])).unwrap_or_default();
             Some(OptionLabel { label, value })
         })
         .collect()
@@ -240,16 +232,8 @@ pub fn order(v: &Value) -> Result<Order, DecodeError> {
     let opt_dec = |k: &str| -> Result<Option<Decimal>, DecodeError> { r.opt_decimal(k) };
     let customer_id = r.opt_i64("customer_id")?;
     let payment = r.record("payment")?;
-    let items = r
-        .array("items")?
-        .iter()
-        .map(|it| item(it, &ctx))
-        .collect::<Result<Vec<_>, _>>()?;
-    let status_history = r
-        .array("status_history")?
-        .iter()
-        .map(|h| history(h, &ctx))
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = r.array("items")?.iter().map(|it| item(it, &ctx)).collect::<Result<Vec<_>, _>>()?;
+    let status_history = r.array("status_history")?.iter().map(|h| history(h, &ctx)).collect::<Result<Vec<_>, _>>()?;
     Ok(Order {
         increment_id: inc.clone(),
         entity_id: r.i64("order_id")?,
@@ -344,20 +328,12 @@ mod tests {
 
     #[test]
     fn options_of_a_simple_row_have_only_the_buy_request() {
-        let o = product_options(Some(
-            r#"a:1:{s:15:"info_buyRequest";a:2:{s:3:"sku";s:8:"HOME-001";s:3:"qty";i:3;}}"#,
-        ))
-        .unwrap();
+        let o = product_options(Some(r#"a:1:{s:15:"info_buyRequest";a:2:{s:3:"sku";s:8:"HOME-001";s:3:"qty";i:3;}}"#))
+            .unwrap();
         assert_eq!(o.simple_sku, None);
-        assert_eq!(
-            o.info_buy_request,
-            Some(serde_json::json!({"sku": "HOME-001", "qty": 3}))
-        );
+        assert_eq!(o.info_buy_request, Some(serde_json::json!({"sku": "HOME-001", "qty": 3})));
         assert_eq!(product_options(None).unwrap(), ProductOptions::default());
-        assert_eq!(
-            product_options(Some("")).unwrap(),
-            ProductOptions::default()
-        );
+        assert_eq!(product_options(Some("")).unwrap(), ProductOptions::default());
     }
 
     fn minimal_order(options: Value) -> Value {
@@ -373,14 +349,7 @@ mod tests {
             ("billing_address", array([])),
             ("shipping_address", array([])),
             ("payment", array([])),
-            (
-                "items",
-                array([structure([
-                    ("item_id", int(7)),
-                    ("sku", string("A")),
-                    ("product_options", options),
-                ])]),
-            ),
+            ("items", array([structure([("item_id", int(7)), ("sku", string("A")), ("product_options", options)])])),
         ])
     }
 
@@ -388,10 +357,7 @@ mod tests {
     fn item_options_may_arrive_decoded_and_broken_ones_name_the_field() {
         use crate::rpc::value::{string, structure};
         let o = order(&minimal_order(structure([("simple_sku", string("A-RED"))]))).unwrap();
-        assert_eq!(
-            o.items[0].product_options.simple_sku.as_deref(),
-            Some("A-RED")
-        );
+        assert_eq!(o.items[0].product_options.simple_sku.as_deref(), Some("A-RED"));
         assert!(o.billing_address.is_none() && o.shipping_address.is_none());
         assert_eq!(o.payment.method, "");
         let e = order(&minimal_order(string("a:1:{s:3:\"abc\";"))).unwrap_err();
@@ -401,14 +367,11 @@ mod tests {
 
     #[test]
     fn custom_options_use_the_print_value_and_json_is_accepted() {
-        let o = product_options(Some(r#"{"options":[{"label":"Engraving","value":"x","print_value":"Hello"}],"simple_sku":"A-1"}"#)).unwrap();
-        assert_eq!(
-            o.options,
-            vec![OptionLabel {
-                label: "Engraving".into(),
-                value: "Hello".into()
-            }]
-        );
+        let o = product_options(Some(
+            r#"{"options":[{"label":"Engraving","value":"x","print_value":"Hello"}],"simple_sku":"A-1"}"#,
+        ))
+        .unwrap();
+        assert_eq!(o.options, vec![OptionLabel { label: "Engraving".into(), value: "Hello".into() }]);
         assert_eq!(o.simple_sku.as_deref(), Some("A-1"));
         assert!(product_options(Some("not serialized")).is_err());
     }

@@ -158,10 +158,9 @@ pub(crate) const PRODUCT_ATTRIBUTES: &[AttrDef] = &[
 
 /// Looks up a product attribute by code or id.
 pub(crate) fn product_attribute(code_or_id: &str) -> Option<&'static AttrDef> {
-    PRODUCT_ATTRIBUTES
-        .iter()
-        .find(|d| d.code == code_or_id)
-        .or_else(|| code_or_id.parse::<i64>().ok().filter(|i| *i > 0).and_then(|i| PRODUCT_ATTRIBUTES.iter().find(|d| d.id == i)))
+    PRODUCT_ATTRIBUTES.iter().find(|d| d.code == code_or_id).or_else(|| {
+        code_or_id.parse::<i64>().ok().filter(|i| *i > 0).and_then(|i| PRODUCT_ATTRIBUTES.iter().find(|d| d.id == i))
+    })
 }
 
 impl AttrDef {
@@ -175,7 +174,14 @@ impl AttrDef {
     pub(crate) fn save_scope(&self) -> Scope {
         let price_scoped = matches!(
             self.code,
-            "price" | "group_price" | "special_price" | "special_from_date" | "special_to_date" | "cost" | "tier_price" | "msrp"
+            "price"
+                | "group_price"
+                | "special_price"
+                | "special_from_date"
+                | "special_to_date"
+                | "cost"
+                | "tier_price"
+                | "msrp"
         );
         if price_scoped { Scope::Global } else { self.scope }
     }
@@ -279,7 +285,10 @@ mod tests {
         assert_eq!(normalize(Backend::Decimal, &Value::Double(45.5)), Some(Value::String("45.5000".into())));
         assert_eq!(normalize(Backend::Decimal, &Value::String("12.30".into())), Some(Value::String("12.3000".into())));
         assert_eq!(normalize(Backend::Int, &Value::String("4".into())), Some(Value::Integer(4)));
-        assert_eq!(normalize(Backend::Datetime, &Value::String("2020-01-01".into())), Some(Value::String("2020-01-01 00:00:00".into())));
+        assert_eq!(
+            normalize(Backend::Datetime, &Value::String("2020-01-01".into())),
+            Some(Value::String("2020-01-01 00:00:00".into()))
+        );
         assert_eq!(normalize(Backend::Varchar, &Value::String(String::new())), None);
         assert_eq!(normalize(Backend::Varchar, &Value::Nil), None);
         assert_eq!(normalize(Backend::Int, &Value::Boolean(false)), Some(Value::Integer(0)));

@@ -50,7 +50,12 @@ impl StockItem {
 
     /// A stock item without stock management (what `create` without `stock_data` gives).
     pub(crate) fn unmanaged() -> Self {
-        StockItem { manage_stock: false, use_config_manage_stock: false, is_in_stock: false, ..StockItem::managed(Decimal::ZERO) }
+        StockItem {
+            manage_stock: false,
+            use_config_manage_stock: false,
+            is_in_stock: false,
+            ..StockItem::managed(Decimal::ZERO)
+        }
     }
 
     /// Effective stock management.
@@ -374,7 +379,8 @@ impl Catalog {
             return Vec::new();
         };
         let prefix = format!("{}/", root.path);
-        let ids: Vec<i64> = self.categories.values().filter(|c| c.id == id || c.path.starts_with(&prefix)).map(|c| c.id).collect();
+        let ids: Vec<i64> =
+            self.categories.values().filter(|c| c.id == id || c.path.starts_with(&prefix)).map(|c| c.id).collect();
         for cid in &ids {
             self.categories.remove(cid);
             if let Some(products) = self.assignments.remove(cid) {
@@ -429,7 +435,8 @@ impl Catalog {
     /// Reserves a media path that is not in use yet: `/b/r/brass-lamp.png`, then
     /// `/b/r/brass-lamp_1.png`, … (Varien_File_Uploader's renaming).
     pub(crate) fn reserve_media_path(&mut self, file_name: &str) -> String {
-        let dispersion: String = file_name.chars().take(2).map(|c| format!("/{}", if c == '.' { '_' } else { c })).collect();
+        let dispersion: String =
+            file_name.chars().take(2).map(|c| format!("/{}", if c == '.' { '_' } else { c })).collect();
         let (stem, ext) = match file_name.rsplit_once('.') {
             Some((s, e)) => (s.to_owned(), format!(".{e}")),
             None => (file_name.to_owned(), String::new()),

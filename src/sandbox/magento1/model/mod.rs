@@ -144,5 +144,9 @@ impl Shop {
 
 /// Website code of a store view's website (`base` for website 1, as Magento installs it).
 pub(crate) fn website_code(s: &SeedStoreView) -> String {
-    if s.website_id == 1 { "base".to_owned() } else { s.website_name.split_whitespace().next().unwrap_or("website").to_lowercase() }
+    if s.website_id == 1 {
+        "base".to_owned()
+    } else {
+        s.website_name.split_whitespace().next().unwrap_or("website").to_lowercase()
+    }
 }

@@ -139,7 +139,11 @@ pub(crate) struct OrderItem {
 impl OrderItem {
     /// Quantity still to invoice (dummy lines follow their parent and report 0).
     pub(crate) fn qty_to_invoice(&self) -> Decimal {
-        if self.dummy { Decimal::ZERO } else { (self.qty_ordered - self.qty_invoiced - self.qty_canceled).max(Decimal::ZERO) }
+        if self.dummy {
+            Decimal::ZERO
+        } else {
+            (self.qty_ordered - self.qty_invoiced - self.qty_canceled).max(Decimal::ZERO)
+        }
     }
 
     /// Quantity still to ship.
@@ -376,7 +380,14 @@ impl Order {
     }
 
     /// `_setState($state, true, …)`: state, its default status and a history entry.
-    pub(crate) fn set_state(&mut self, history_id: i64, state: &str, notified: i64, entity: &'static str, at: DateTime<Utc>) {
+    pub(crate) fn set_state(
+        &mut self,
+        history_id: i64,
+        state: &str,
+        notified: i64,
+        entity: &'static str,
+        at: DateTime<Utc>,
+    ) {
         self.state = state.to_owned();
         self.status = Order::default_status(state).to_owned();
         let status = self.status.clone();
@@ -384,9 +395,19 @@ impl Order {
     }
 
     /// `_checkState()` after an invoice or shipment was saved (`is_in_process` set).
-    pub(crate) fn check_state(&mut self, history_id: &mut impl FnMut() -> i64, entity: &'static str, at: DateTime<Utc>) {
+    pub(crate) fn check_state(
+        &mut self,
+        history_id: &mut impl FnMut() -> i64,
+        entity: &'static str,
+        at: DateTime<Utc>,
+    ) {
         let notify = 1;
-        if self.state != "canceled" && self.state != "holded" && !self.can_invoice() && !self.can_ship() && self.state != "complete" {
+        if self.state != "canceled"
+            && self.state != "holded"
+            && !self.can_invoice()
+            && !self.can_ship()
+            && self.state != "complete"
+        {
             self.set_state(history_id(), "complete", notify, entity, at);
         }
         if self.state == "new" {

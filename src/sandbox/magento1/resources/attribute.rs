@@ -81,7 +81,9 @@ pub(crate) fn info(args: Args) -> ApiResult<Value> {
         s
     };
     let options = options_of(d.code)
-        .map(|o| o.into_iter().filter(|v| !matches!(v, Value::Struct(m) if m.get("value") == Some(&string("")))).collect())
+        .map(|o| {
+            o.into_iter().filter(|v| !matches!(v, Value::Struct(m) if m.get("value") == Some(&string("")))).collect()
+        })
         .unwrap_or_default();
     let configurable = matches!(d.code, "color" | "size");
     Ok(structure([

@@ -69,11 +69,13 @@ pub(crate) fn level(shop: &Shop, args: Args) -> ApiResult<Value> {
     let mut store = 0;
     let ids: Result<Vec<i64>, i64> = match (args.get(0), args.get(1), args.get(2)) {
         (Some(w), st, cat) => {
-            let website =
-                shop.resolve_website(w).ok_or_else(|| ApiError::api_msg("website_not_exists", "Invalid website code requested:"))?;
+            let website = shop
+                .resolve_website(w)
+                .ok_or_else(|| ApiError::api_msg("website_not_exists", "Invalid website code requested:"))?;
             match (st, cat) {
                 (None, None) => {
-                    let mut roots: Vec<i64> = shop.stores.iter().filter(|s| s.website_id == website).map(|s| s.root_category_id).collect();
+                    let mut roots: Vec<i64> =
+                        shop.stores.iter().filter(|s| s.website_id == website).map(|s| s.root_category_id).collect();
                     roots.dedup();
                     Ok(roots)
                 }
@@ -101,7 +103,9 @@ pub(crate) fn level(shop: &Shop, args: Args) -> ApiResult<Value> {
         (None, None, c) => Err(c.map_or(1, php::to_int_lenient)),
     };
     let rows: Vec<Value> = match ids {
-        Ok(ids) => ids.iter().filter_map(|id| shop.catalog.category(*id)).map(|c| node(shop, c, store, false)).collect(),
+        Ok(ids) => {
+            ids.iter().filter_map(|id| shop.catalog.category(*id)).map(|c| node(shop, c, store, false)).collect()
+        }
         Err(parent) => shop.catalog.children(parent).into_iter().map(|c| node(shop, c, store, false)).collect(),
     };
     Ok(Value::Array(rows))
@@ -175,7 +179,9 @@ fn apply_data(values: &mut Values, data: &crate::rpc::value::Map) -> Vec<String>
             match v {
                 Value::Array(a) => Some(Value::Array(a.iter().map(|x| string(php::to_php_string(x))).collect())),
                 Value::String(s) if s.is_empty() => None,
-                other => Some(Value::Array(php::to_php_string(other).split(',').map(|s| string(s.to_owned())).collect())),
+                other => {
+                    Some(Value::Array(php::to_php_string(other).split(',').map(|s| string(s.to_owned())).collect()))
+                }
             }
         } else {
             attributes::normalize(*backend, v)
@@ -228,10 +234,9 @@ pub(crate) fn create(shop: &mut Shop, args: Args, now: DateTime<Utc>) -> ApiResu
     let id = shop.catalog.allocate_category_id();
     let position = shop.catalog.children(parent_id).iter().map(|c| c.position).max().unwrap_or(0) + 1;
     let level = parent.level + 1;
-    let key = values
-        .get("url_key")
-        .map(php::to_php_string)
-        .unwrap_or_else(|| super::super::seeding::url_key(&values.get("name").map(php::to_php_string).unwrap_or_default()));
+    let key = values.get("url_key").map(php::to_php_string).unwrap_or_else(|| {
+        super::super::seeding::url_key(&values.get("name").map(php::to_php_string).unwrap_or_default())
+    });
     values.insert("url_key".into(), string(key.clone()));
     values.insert("url_path".into(), string(url_path(shop, parent_id, level, &key)));
     shop.catalog.put_category(Category {
@@ -282,7 +287,10 @@ pub(crate) fn move_category(shop: &mut Shop, args: Args, now: DateTime<Utc>) -> 
     let c = shop.catalog.category(id).cloned().ok_or_else(|| ApiError::api("not_exists"))?;
     let parent = shop.catalog.category(parent_id).cloned().ok_or_else(|| ApiError::api("not_exists"))?;
     if parent.path == c.path || parent.path.starts_with(&format!("{}/", c.path)) {
-        return Err(ApiError::api_msg("not_moved", "Operation do not allow to move a parent category to any of children category"));
+        return Err(ApiError::api_msg(
+            "not_moved",
+            "Operation do not allow to move a parent category to any of children category",
+        ));
     }
     let siblings: Vec<(i64, i64)> =
         shop.catalog.children(parent_id).into_iter().filter(|s| s.id != id).map(|s| (s.id, s.position)).collect();
@@ -355,7 +363,8 @@ pub(crate) fn assigned_products(shop: &Shop, args: Args) -> ApiResult<Value> {
 
 fn product_for_category(shop: &Shop, v: Option<&Value>, identifier: Option<&Value>) -> ApiResult<i64> {
     let identifier = identifier.map(php::to_php_string);
-    resolve_product(shop, v, identifier.as_deref()).ok_or_else(|| ApiError::api_msg("not_exists", "Product not exists."))
+    resolve_product(shop, v, identifier.as_deref())
+        .ok_or_else(|| ApiError::api_msg("not_exists", "Product not exists."))
 }
 
 /// `catalog_category.assignProduct(categoryId, product, position, identifierType)`.

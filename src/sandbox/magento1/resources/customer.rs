@@ -20,7 +20,10 @@ pub(crate) const GROUPS: &[(i64, &str)] = &[(0, "NOT LOGGED IN"), (1, "General")
 /// `customer_group.list()`.
 pub(crate) fn group_list() -> ApiResult<Value> {
     Ok(Value::Array(
-        GROUPS.iter().map(|(id, code)| structure([("customer_group_id", php::int(*id)), ("customer_group_code", string(*code))])).collect(),
+        GROUPS
+            .iter()
+            .map(|(id, code)| structure([("customer_group_id", php::int(*id)), ("customer_group_code", string(*code))]))
+            .collect(),
     ))
 }
 
@@ -64,11 +67,15 @@ fn customer_column(c: &Customer, field: &str) -> Option<Scalar> {
 pub(crate) fn list(shop: &Shop, args: Args) -> ApiResult<Value> {
     args.require(1)?;
     let filter = Filter::parse(args.get(0), &[("customer_id", "entity_id")]);
-    let known = |f: &str| matches!(f, "entity_id" | "created_at" | "updated_at") || CUSTOMER_ATTRIBUTES.iter().any(|(k, _)| *k == f);
+    let known = |f: &str| {
+        matches!(f, "entity_id" | "created_at" | "updated_at") || CUSTOMER_ATTRIBUTES.iter().any(|(k, _)| *k == f)
+    };
     if let Some(bad) = filter.fields().find(|f| !known(f)) {
         return Err(ApiError::api_msg("filters_invalid", format!("Invalid attribute name: {bad}.")));
     }
-    Ok(Value::Array(shop.customers.customers().filter(|c| filter.matches(|f| customer_column(c, f))).map(customer_row).collect()))
+    Ok(Value::Array(
+        shop.customers.customers().filter(|c| filter.matches(|f| customer_column(c, f))).map(customer_row).collect(),
+    ))
 }
 
 /// `customer.info(customerId, attributes)`.
@@ -76,7 +83,9 @@ pub(crate) fn info(shop: &Shop, args: Args) -> ApiResult<Value> {
     args.require(1)?;
     let c = shop.customers.customer(id_arg(args.get(0))).ok_or_else(|| ApiError::api("not_exists"))?;
     let wanted: Option<Vec<String>> = match args.get(1) {
-        Some(v @ (Value::Array(_) | Value::Struct(_))) => Some(list_of(Some(v)).iter().map(php::to_php_string).collect()),
+        Some(v @ (Value::Array(_) | Value::Struct(_))) => {
+            Some(list_of(Some(v)).iter().map(php::to_php_string).collect())
+        }
         _ => None,
     };
     let allowed = |code: &str| wanted.as_ref().is_none_or(|w| w.iter().any(|x| x == code));
@@ -108,7 +117,9 @@ fn apply_customer(values: &mut Values, data: &Map) {
         let stored = match v {
             Value::String(s) if s.is_empty() => None,
             _ if *is_int => Some(php::int(php::to_int_lenient(v))),
-            _ if *code == "dob" => Some(string(super::super::model::attributes::normalize_date(&php::to_php_string(v)))),
+            _ if *code == "dob" => {
+                Some(string(super::super::model::attributes::normalize_date(&php::to_php_string(v))))
+            }
             _ => Some(string(php::to_php_string(v))),
         };
         match stored {
@@ -130,7 +141,10 @@ pub(crate) fn create(shop: &mut Shop, args: Args, now: DateTime<Utc>) -> ApiResu
     apply_customer(&mut values, &data);
     let website = values.get("website_id").map(php::to_int_lenient);
     let Some(website) = website.filter(|w| shop.website_ids().contains(w)) else {
-        return Err(ApiError::api_msg("data_invalid", "Customer website ID must be specified, when using the website scope"));
+        return Err(ApiError::api_msg(
+            "data_invalid",
+            "Customer website ID must be specified, when using the website scope",
+        ));
     };
     let email = values.get("email").map(php::to_php_string).unwrap_or_default();
     if shop.customers.id_by_email(website, &email).is_some() {

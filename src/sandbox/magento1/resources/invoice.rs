@@ -16,7 +16,9 @@ use crate::rpc::value::{Map, string, structure};
 /// Quantities requested per order item: `None` = everything left.
 pub(crate) fn requested_qtys(v: Option<&Value>) -> Option<Vec<(i64, Decimal)>> {
     let pairs: Vec<(i64, Decimal)> = match v {
-        Some(Value::Struct(m)) => m.iter().filter_map(|(k, q)| Some((k.trim().parse::<i64>().ok()?, php::to_decimal_lenient(q)))).collect(),
+        Some(Value::Struct(m)) => {
+            m.iter().filter_map(|(k, q)| Some((k.trim().parse::<i64>().ok()?, php::to_decimal_lenient(q)))).collect()
+        }
         Some(Value::Array(a)) => a.iter().enumerate().map(|(i, q)| (i as i64, php::to_decimal_lenient(q))).collect(),
         _ => Vec::new(),
     };
@@ -25,11 +27,18 @@ pub(crate) fn requested_qtys(v: Option<&Value>) -> Option<Vec<(i64, Decimal)>> {
 
 /// The quantity of each order item to process: explicit quantities (0 for unlisted items) or
 /// everything left; child lines follow their parent.
-pub(crate) fn plan(order: &Order, requested: Option<&[(i64, Decimal)]>, left: impl Fn(&OrderItem) -> Decimal) -> Vec<(usize, Decimal)> {
+pub(crate) fn plan(
+    order: &Order,
+    requested: Option<&[(i64, Decimal)]>,
+    left: impl Fn(&OrderItem) -> Decimal,
+) -> Vec<(usize, Decimal)> {
     let mut out: Vec<(usize, Decimal)> = Vec::new();
     for (idx, item) in order.items.iter().enumerate() {
         if item.dummy {
-            let parent_qty = out.iter().find(|(i, _)| Some(order.items[*i].id) == item.parent_item_id).map_or(Decimal::ZERO, |(_, q)| *q);
+            let parent_qty = out
+                .iter()
+                .find(|(i, _)| Some(order.items[*i].id) == item.parent_item_id)
+                .map_or(Decimal::ZERO, |(_, q)| *q);
             out.push((idx, parent_qty));
             continue;
         }
@@ -52,7 +61,13 @@ fn share(total: Decimal, done: Decimal, qty: Decimal, left: Decimal, ordered: De
     }
 }
 
-fn invoice_amounts(item: &OrderItem, a: &ItemAmounts, done_tax: Decimal, done_discount: Decimal, qty: Decimal) -> ItemAmounts {
+fn invoice_amounts(
+    item: &OrderItem,
+    a: &ItemAmounts,
+    done_tax: Decimal,
+    done_discount: Decimal,
+    qty: Decimal,
+) -> ItemAmounts {
     let left = item.qty_to_invoice();
     ItemAmounts {
         price: a.price,
@@ -296,7 +311,10 @@ fn header(shop: &Shop, inv: &Invoice) -> Map {
 /// `sales_order_invoice.info(invoiceIncrementId)`.
 pub(crate) fn info(shop: &Shop, args: Args) -> ApiResult<Value> {
     args.require(1)?;
-    let inv = shop.sales.invoice_by_increment(&args.string(0).unwrap_or_default()).ok_or_else(|| ApiError::api("not_exists"))?;
+    let inv = shop
+        .sales
+        .invoice_by_increment(&args.string(0).unwrap_or_default())
+        .ok_or_else(|| ApiError::api("not_exists"))?;
     let mut m = header(shop, inv);
     m.insert("items".into(), Value::Array(inv.items.iter().map(|i| item_row(inv, i)).collect()));
     m.insert("comments".into(), Value::Array(inv.comments.iter().map(|c| comment_row(inv.id, c)).collect()));

@@ -64,7 +64,10 @@ const EMULATED: &[(&str, &[&str])] = &[
             "removeProduct",
         ],
     ),
-    ("catalog_product", &["currentStore", "list", "info", "create", "update", "delete", "getSpecialPrice", "setSpecialPrice"]),
+    (
+        "catalog_product",
+        &["currentStore", "list", "info", "create", "update", "delete", "getSpecialPrice", "setSpecialPrice"],
+    ),
     ("catalog_product_attribute", &["currentStore", "list", "options", "types", "info"]),
     ("catalog_product_attribute_set", &["list"]),
     ("catalog_product_type", &["list"]),
@@ -77,7 +80,13 @@ const EMULATED: &[(&str, &[&str])] = &[
 ];
 
 /// Runs an emulated method; `None` when the path is not emulated.
-pub(crate) fn invoke(shop: &mut Shop, resource: &str, method: &str, args: Args, now: DateTime<Utc>) -> Option<ApiResult<Value>> {
+pub(crate) fn invoke(
+    shop: &mut Shop,
+    resource: &str,
+    method: &str,
+    args: Args,
+    now: DateTime<Utc>,
+) -> Option<ApiResult<Value>> {
     Some(match (resource, method) {
         ("core_store", "list") => store::list(shop),
         ("core_store", "info") => store::info(shop, args),

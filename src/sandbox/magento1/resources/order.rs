@@ -604,7 +604,10 @@ fn list_row(o: &Order) -> Value {
     m.insert("billing_firstname".into(), string(o.billing.firstname.clone()));
     m.insert("billing_lastname".into(), string(o.billing.lastname.clone()));
     m.insert("billing_name".into(), string(format!("{} {}", o.billing.firstname, o.billing.lastname)));
-    let (sf, sl) = o.shipping.as_ref().map_or((Value::Nil, Value::Nil), |s| (string(s.firstname.clone()), string(s.lastname.clone())));
+    let (sf, sl) = o
+        .shipping
+        .as_ref()
+        .map_or((Value::Nil, Value::Nil), |s| (string(s.firstname.clone()), string(s.lastname.clone())));
     let sn = o.shipping.as_ref().map_or(Value::Nil, |s| string(format!("{} {}", s.firstname, s.lastname)));
     m.insert("shipping_firstname".into(), sf);
     m.insert("shipping_lastname".into(), sl);
@@ -647,7 +650,9 @@ pub(crate) fn list(shop: &Shop, args: Args) -> ApiResult<Value> {
     let mut rows = Vec::new();
     let known = |f: &str| f == "entity_id" || HEADER_COLUMNS.contains(&f) || LIST_JOIN_COLUMNS.contains(&f);
     if let Some(bad) = filter.fields().find(|f| !known(f)) {
-        return Err(ApiError::internal(format!("SQLSTATE[42S22]: Column not found: 1054 Unknown column '{bad}' in 'where clause'")));
+        return Err(ApiError::internal(format!(
+            "SQLSTATE[42S22]: Column not found: 1054 Unknown column '{bad}' in 'where clause'"
+        )));
     }
     for o in shop.sales.orders() {
         let row = list_row(o);
@@ -747,7 +752,11 @@ pub(crate) fn cancel(shop: &mut Shop, args: Args, now: DateTime<Utc>) -> ApiResu
         return Err(ApiError::api("status_not_changed"));
     }
     for i in &mut o.items {
-        let to_cancel = if i.dummy { Decimal::ZERO } else { i.qty_to_invoice().min((i.qty_ordered - i.qty_shipped).max(Decimal::ZERO)) };
+        let to_cancel = if i.dummy {
+            Decimal::ZERO
+        } else {
+            i.qty_to_invoice().min((i.qty_ordered - i.qty_shipped).max(Decimal::ZERO))
+        };
         i.qty_canceled = to_cancel;
         let share = if i.qty_ordered.is_zero() { Decimal::ZERO } else { to_cancel / i.qty_ordered };
         i.tax_canceled = Some(php::cents(i.base.tax * share));

@@ -67,7 +67,12 @@ fn store_id(shop: &Shop, v: Option<&Value>) -> ApiResult<i64> {
 }
 
 /// `_getProduct`: store first (100), then the product (101).
-fn get_product(shop: &Shop, v: Option<&Value>, store: Option<&Value>, identifier: Option<String>) -> ApiResult<(i64, i64)> {
+fn get_product(
+    shop: &Shop,
+    v: Option<&Value>,
+    store: Option<&Value>,
+    identifier: Option<String>,
+) -> ApiResult<(i64, i64)> {
     let store = store_id(shop, store)?;
     let id = resolve_product(shop, v, identifier.as_deref()).ok_or_else(|| ApiError::api("product_not_exists"))?;
     Ok((id, store))
@@ -95,7 +100,9 @@ fn attribute_value(p: &Product, def: &AttrDef, store: i64) -> Value {
 /// `catalog_product.info` for one product.
 pub(crate) fn info_struct(p: &Product, store: i64, attributes: Option<&Value>) -> Value {
     let filter: Option<Vec<String>> = match attributes {
-        Some(v @ (Value::Array(_) | Value::Struct(_))) => Some(list_of(Some(v)).iter().map(php::to_php_string).collect()),
+        Some(v @ (Value::Array(_) | Value::Struct(_))) => {
+            Some(list_of(Some(v)).iter().map(php::to_php_string).collect())
+        }
         _ => None,
     };
     let mut m = Map::new();
@@ -134,7 +141,9 @@ fn filter_column(p: &Product, field: &str, store: i64) -> Option<Scalar> {
         "updated_at" => Some(Scalar::Date(p.updated_at)),
         "has_options" => Some(Scalar::int(p.has_options)),
         "required_options" => Some(Scalar::int(p.required_options)),
-        "category_ids" => Some(Scalar::Text(p.category_ids.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(","))),
+        "category_ids" => {
+            Some(Scalar::Text(p.category_ids.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",")))
+        }
         code => {
             let def = product_attribute(code)?;
             let v = p.value(code, store)?;
@@ -155,22 +164,26 @@ fn known_filter_field(field: &str) -> bool {
 /// `catalog_product.list(filters, store)`.
 pub(crate) fn list(shop: &Shop, args: Args) -> ApiResult<Value> {
     let store = store_id(shop, args.get(1))?;
-    let filter = Filter::parse(args.get(0), &[("product_id", "entity_id"), ("set", "attribute_set_id"), ("type", "type_id")]);
+    let filter =
+        Filter::parse(args.get(0), &[("product_id", "entity_id"), ("set", "attribute_set_id"), ("type", "type_id")]);
     if let Some(bad) = filter.fields().find(|f| !known_filter_field(f)) {
         return Err(ApiError::api_msg("filters_invalid", format!("Invalid attribute name: {bad}.")));
     }
     // `setStoreId` only picks the values' scope: products of other websites are listed too.
-    let rows = shop.catalog.products().filter(|p| filter.is_empty() || filter.matches(|f| filter_column(p, f, store))).map(|p| {
-        structure([
-            ("product_id", php::int(p.id)),
-            ("sku", string(p.sku.clone())),
-            ("name", p.value("name", store).cloned().unwrap_or(Value::Nil)),
-            ("set", php::int(p.set_id)),
-            ("type", string(p.type_id.clone())),
-            ("category_ids", ints(p.category_ids.iter().copied())),
-            ("website_ids", ints(p.website_ids.iter().copied())),
-        ])
-    });
+    let rows =
+        shop.catalog.products().filter(|p| filter.is_empty() || filter.matches(|f| filter_column(p, f, store))).map(
+            |p| {
+                structure([
+                    ("product_id", php::int(p.id)),
+                    ("sku", string(p.sku.clone())),
+                    ("name", p.value("name", store).cloned().unwrap_or(Value::Nil)),
+                    ("set", php::int(p.set_id)),
+                    ("type", string(p.type_id.clone())),
+                    ("category_ids", ints(p.category_ids.iter().copied())),
+                    ("website_ids", ints(p.website_ids.iter().copied())),
+                ])
+            },
+        );
     Ok(Value::Array(rows.collect()))
 }
 
@@ -349,7 +362,11 @@ pub(crate) fn create(shop: &mut Shop, args: Args, now: DateTime<Utc>) -> ApiResu
         updated_at: now,
         has_options: 0,
         required_options: 0,
-        stock: if has_stock_data { StockItem { is_in_stock: false, ..StockItem::managed(Decimal::ZERO) } } else { StockItem::unmanaged() },
+        stock: if has_stock_data {
+            StockItem { is_in_stock: false, ..StockItem::managed(Decimal::ZERO) }
+        } else {
+            StockItem::unmanaged()
+        },
         media: Vec::new(),
         children: Vec::new(),
         super_attributes: Vec::new(),

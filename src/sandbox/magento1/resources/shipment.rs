@@ -37,10 +37,14 @@ pub(crate) fn create(shop: &mut Shop, args: Args, now: DateTime<Utc>) -> ApiResu
     for (idx, qty) in &plan {
         let item = &order.items[*idx];
         if !item.dummy && *qty > item.qty_to_ship() {
-            return Err(ApiError::internal(format!("We found an invalid quantity to ship for item \"{}\".", item.name)));
+            return Err(ApiError::internal(format!(
+                "We found an invalid quantity to ship for item \"{}\".",
+                item.name
+            )));
         }
     }
-    let total_qty: Decimal = plan.iter().filter(|(i, _)| !order.items[*i].dummy && !order.items[*i].is_virtual).map(|(_, q)| *q).sum();
+    let total_qty: Decimal =
+        plan.iter().filter(|(i, _)| !order.items[*i].dummy && !order.items[*i].is_virtual).map(|(_, q)| *q).sum();
     if total_qty.is_zero() {
         return Err(ApiError::internal("We cannot create an empty shipment."));
     }
@@ -147,14 +151,19 @@ pub(crate) fn add_comment(shop: &mut Shop, args: Args, now: DateTime<Utc>) -> Ap
 /// `sales_order_shipment.getCarriers(orderIncrementId)`.
 pub(crate) fn get_carriers(shop: &Shop, args: Args) -> ApiResult<Value> {
     args.require(1)?;
-    shop.sales.order_by_increment(&args.string(0).unwrap_or_default()).ok_or_else(|| ApiError::api("order_not_exists"))?;
+    shop.sales
+        .order_by_increment(&args.string(0).unwrap_or_default())
+        .ok_or_else(|| ApiError::api("order_not_exists"))?;
     Ok(structure(CARRIERS.iter().map(|(c, t)| (*c, string(*t)))))
 }
 
 /// `sales_order_shipment.info(shipmentIncrementId)`.
 pub(crate) fn info(shop: &Shop, args: Args) -> ApiResult<Value> {
     args.require(1)?;
-    let s = shop.sales.shipment_by_increment(&args.string(0).unwrap_or_default()).ok_or_else(|| ApiError::api("not_exists"))?;
+    let s = shop
+        .sales
+        .shipment_by_increment(&args.string(0).unwrap_or_default())
+        .ok_or_else(|| ApiError::api("not_exists"))?;
     let order = shop.sales.order(s.order_id);
     let mut m = Map::new();
     let mut set = |k: &str, v: Value| {

@@ -29,7 +29,12 @@ fn resolve(shop: &Shop, v: &Value) -> Option<i64> {
 /// The stock row of a product.
 pub(crate) fn row(p: &Product) -> Value {
     let in_stock = if p.stock.manages() { php::int(i64::from(p.stock.is_in_stock)) } else { Value::Boolean(true) };
-    structure([("product_id", php::int(p.id)), ("sku", string(p.sku.clone())), ("qty", php::money(p.stock.qty)), ("is_in_stock", in_stock)])
+    structure([
+        ("product_id", php::int(p.id)),
+        ("sku", string(p.sku.clone())),
+        ("qty", php::money(p.stock.qty)),
+        ("is_in_stock", in_stock),
+    ])
 }
 
 /// `cataloginventory_stock_item.list(productIds)`.

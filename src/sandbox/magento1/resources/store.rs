@@ -50,7 +50,12 @@ pub(crate) fn magento_info(shop: &Shop) -> ApiResult<Value> {
 /// `directory_country.list()`.
 pub(crate) fn countries() -> ApiResult<Value> {
     Ok(array(directory::COUNTRIES.iter().map(|(iso2, iso3, name)| {
-        structure([("country_id", string(*iso2)), ("iso2_code", string(*iso2)), ("iso3_code", string(*iso3)), ("name", string(*name))])
+        structure([
+            ("country_id", string(*iso2)),
+            ("iso2_code", string(*iso2)),
+            ("iso3_code", string(*iso3)),
+            ("name", string(*name)),
+        ])
     })))
 }
 
@@ -59,7 +64,7 @@ pub(crate) fn regions(args: Args) -> ApiResult<Value> {
     args.require(1)?;
     let country = args.string(0).unwrap_or_default();
     let regions = directory::regions(&country).ok_or_else(|| ApiError::api("country_not_exists"))?;
-    Ok(array(
-        regions.iter().map(|(id, code, name)| structure([("region_id", php::int(*id)), ("code", string(*code)), ("name", string(*name))])),
-    ))
+    Ok(array(regions.iter().map(|(id, code, name)| {
+        structure([("region_id", php::int(*id)), ("code", string(*code)), ("name", string(*name))])
+    })))
 }

@@ -32,23 +32,14 @@ fn today(db: &Db, _: &Ctx) -> Val {
 
 /// The model definitions of this module.
 pub fn models(contract: &Contract) -> Result<Vec<ModelDef>, String> {
-    Ok(vec![
-        tax_group(),
-        tax(contract)?,
-        payment_term(),
-        journal(),
-        moves(),
-        move_lines(),
-    ])
+    Ok(vec![tax_group(), tax(contract)?, payment_term(), journal(), moves(), move_lines()])
 }
 
 fn tax_group() -> ModelDef {
     let mut b = ModelBuilder::new("account.tax.group", "Tax Group");
     b.char("name", "Name").required().translate();
     b.integer("sequence", "Sequence").default(Val::Int(10));
-    b.m2o("company_id", "Company", "res.company")
-        .required()
-        .default_fn(company);
+    b.m2o("company_id", "Company", "res.company").required().default_fn(company);
     b.order("sequence asc, id");
     b.build()
 }
@@ -56,17 +47,9 @@ fn tax_group() -> ModelDef {
 fn tax(contract: &Contract) -> Result<ModelDef, String> {
     let mut b = ModelBuilder::new("account.tax", "Tax");
     b.char("name", "Tax Name").required().translate();
-    b.selection(
-        "type_tax_use",
-        "Tax Type",
-        &[
-            ("sale", "Sales"),
-            ("purchase", "Purchases"),
-            ("none", "None"),
-        ],
-    )
-    .required()
-    .default(Val::str("sale"));
+    b.selection("type_tax_use", "Tax Type", &[("sale", "Sales"), ("purchase", "Purchases"), ("none", "None")])
+        .required()
+        .default(Val::str("sale"));
     b.selection(
         "amount_type",
         "Tax Computation",
@@ -83,12 +66,8 @@ fn tax(contract: &Contract) -> Result<ModelDef, String> {
     b.boolean("price_include", "Included in Price");
     b.boolean("include_base_amount", "Affect Base of Subsequent Taxes");
     b.boolean("active", "Active").default(Val::Bool(true));
-    b.m2o("company_id", "Company", "res.company")
-        .required()
-        .default_fn(company);
-    b.integer("sequence", "Sequence")
-        .required()
-        .default(Val::Int(1));
+    b.m2o("company_id", "Company", "res.company").required().default_fn(company);
+    b.integer("sequence", "Sequence").required().default(Val::Int(1));
     b.char("description", "Description");
     b.char("invoice_label", "Label on Invoices");
     b.m2o("tax_group_id", "Tax Group", "account.tax.group");
@@ -103,9 +82,7 @@ fn payment_term() -> ModelDef {
     b.char("name", "Payment Terms").required().translate();
     b.boolean("active", "Active").default(Val::Bool(true));
     b.html("note", "Description on the Invoice").translate();
-    b.integer("sequence", "Sequence")
-        .required()
-        .default(Val::Int(10));
+    b.integer("sequence", "Sequence").required().default(Val::Int(10));
     b.m2o("company_id", "Company", "res.company");
     b.integer("days", "Days");
     b.order("sequence, id");
@@ -128,9 +105,7 @@ fn journal() -> ModelDef {
         ],
     )
     .required();
-    b.m2o("company_id", "Company", "res.company")
-        .required()
-        .default_fn(company);
+    b.m2o("company_id", "Company", "res.company").required().default_fn(company);
     b.boolean("active", "Active").default(Val::Bool(true));
     b.order("sequence, type, code");
     b.integer("sequence", "Sequence").default(Val::Int(10));
@@ -149,47 +124,22 @@ pub const MOVE_TYPES: &[(&str, &str)] = &[
 fn moves() -> ModelDef {
     let mut b = ModelBuilder::new("account.move", "Journal Entry");
     b.char("name", "Number").default(Val::str("/")).index();
-    b.selection("move_type", "Type", MOVE_TYPES)
+    b.selection("move_type", "Type", MOVE_TYPES).required().default(Val::str("entry"));
+    b.selection("state", "Status", &[("draft", "Draft"), ("posted", "Posted"), ("cancel", "Cancelled")])
         .required()
-        .default(Val::str("entry"));
-    b.selection(
-        "state",
-        "Status",
-        &[
-            ("draft", "Draft"),
-            ("posted", "Posted"),
-            ("cancel", "Cancelled"),
-        ],
-    )
-    .required()
-    .default(Val::str("draft"));
+        .default(Val::str("draft"));
     b.m2o("partner_id", "Partner", "res.partner").restrict();
     b.date("date", "Date").required().default_fn(today);
     b.date("invoice_date", "Invoice/Bill Date");
     b.date("invoice_date_due", "Due Date");
     b.char("invoice_origin", "Origin");
     b.char("ref", "Reference");
-    b.m2o("currency_id", "Currency", "res.currency")
-        .required()
-        .default_fn(company_currency_default);
-    b.m2o("company_id", "Company", "res.company")
-        .required()
-        .default_fn(company);
-    b.m2o("journal_id", "Journal", "account.journal")
-        .required()
-        .default(Val::Id(1));
-    b.m2o(
-        "invoice_payment_term_id",
-        "Payment Terms",
-        "account.payment.term",
-    );
+    b.m2o("currency_id", "Currency", "res.currency").required().default_fn(company_currency_default);
+    b.m2o("company_id", "Company", "res.company").required().default_fn(company);
+    b.m2o("journal_id", "Journal", "account.journal").required().default(Val::Id(1));
+    b.m2o("invoice_payment_term_id", "Payment Terms", "account.payment.term");
     b.m2o("invoice_user_id", "Salesperson", "res.users");
-    b.o2m(
-        "invoice_line_ids",
-        "Invoice lines",
-        "account.move.line",
-        "move_id",
-    );
+    b.o2m("invoice_line_ids", "Invoice lines", "account.move.line", "move_id");
     b.o2m("line_ids", "Journal Items", "account.move.line", "move_id");
     b.monetary("amount_untaxed", "Untaxed Amount").computed();
     b.monetary("amount_tax", "Tax").computed();
@@ -215,9 +165,7 @@ fn moves() -> ModelDef {
     b.hooks().before_unlink = Some(|db, ctx, ids| {
         for &id in ids {
             if db.get_str(ctx, "account.move", id, "state").as_deref() == Some("posted") {
-                return Err(OdooError::User(
-                    "You cannot delete an entry which has been posted once.".into(),
-                ));
+                return Err(OdooError::User("You cannot delete an entry which has been posted once.".into()));
             }
         }
         Ok(())
@@ -230,15 +178,11 @@ fn moves() -> ModelDef {
 
 fn move_lines() -> ModelDef {
     let mut b = ModelBuilder::new("account.move.line", "Journal Item");
-    b.m2o("move_id", "Journal Entry", "account.move")
-        .required()
-        .cascade()
-        .index();
+    b.m2o("move_id", "Journal Entry", "account.move").required().cascade().index();
     b.integer("sequence", "Sequence").default(Val::Int(10));
     b.m2o("product_id", "Product", "product.product").restrict();
     b.char("name", "Label");
-    b.float("quantity", "Quantity")
-        .default(Val::Num(Decimal::ONE));
+    b.float("quantity", "Quantity").default(Val::Num(Decimal::ONE));
     b.float("price_unit", "Unit Price");
     b.float("discount", "Discount (%)");
     b.m2m("tax_ids", "Taxes", "account.tax");
@@ -262,19 +206,14 @@ fn move_lines() -> ModelDef {
     .default(Val::str("product"));
     b.monetary("price_subtotal", "Subtotal").computed();
     b.monetary("price_total", "Total").computed();
-    b.field(
-        "parent_state",
-        "Status",
-        crate::sandbox::openerp::orm::model::FType::Selection,
-    )
-    .related("move_id.state")
-    .selection = vec![
+    b.field("parent_state", "Status", crate::sandbox::openerp::orm::model::FType::Selection)
+        .related("move_id.state")
+        .selection = vec![
         ("draft".into(), "Draft".into()),
         ("posted".into(), "Posted".into()),
         ("cancel".into(), "Cancelled".into()),
     ];
-    b.m2o("currency_id", "Currency", "res.currency")
-        .related("move_id.currency_id");
+    b.m2o("currency_id", "Currency", "res.currency").related("move_id.currency_id");
     b.order("date desc, move_name desc, id");
     b.hooks().compute = Some(|db, ctx, id, f| {
         let line = move_line_amounts(db, ctx, id);
@@ -309,19 +248,11 @@ fn move_display_name(db: &Db, ctx: &Ctx, id: i64) -> String {
 
 fn move_line_amounts(db: &Db, ctx: &Ctx, line: i64) -> TaxResult {
     let l = "account.move.line";
-    let currency = db
-        .get_id(ctx, l, line, "move_id")
-        .and_then(|m| db.get_id(ctx, "account.move", m, "currency_id"));
+    let currency = db.get_id(ctx, l, line, "move_id").and_then(|m| db.get_id(ctx, "account.move", m, "currency_id"));
     let price = db.get_num(ctx, l, line, "price_unit")
         * (Decimal::ONE - db.get_num(ctx, l, line, "discount") / Decimal::ONE_HUNDRED);
     let taxes = db.get_ids(&ctx.with_active_test(false), l, line, "tax_ids");
-    compute_all(
-        db,
-        &taxes,
-        price,
-        db.get_num(ctx, l, line, "quantity"),
-        currency,
-    )
+    compute_all(db, &taxes, price, db.get_num(ctx, l, line, "quantity"), currency)
 }
 
 fn move_compute(db: &Db, ctx: &Ctx, id: i64, f: &FieldDef) -> OResult<Val> {
@@ -329,11 +260,7 @@ fn move_compute(db: &Db, ctx: &Ctx, id: i64, f: &FieldDef) -> OResult<Val> {
     let lines = db.get_ids(ctx, m, id, "invoice_line_ids");
     let (mut untaxed, mut total) = (Decimal::ZERO, Decimal::ZERO);
     for l in &lines {
-        if db
-            .get_str(ctx, "account.move.line", *l, "display_type")
-            .as_deref()
-            != Some("product")
-        {
+        if db.get_str(ctx, "account.move.line", *l, "display_type").as_deref() != Some("product") {
             continue;
         }
         let r = move_line_amounts(db, ctx, *l);
@@ -365,13 +292,9 @@ pub fn action_post(db: &mut Db, ctx: &Ctx, ids: &[i64], _: &mut Args) -> OResult
             )));
         }
         if db.get_ids(ctx, m, id, "invoice_line_ids").is_empty() {
-            return Err(OdooError::User(
-                "You need to add a line before posting.".into(),
-            ));
+            return Err(OdooError::User("You need to add a line before posting.".into()));
         }
-        let date = db
-            .get_str(ctx, m, id, "invoice_date")
-            .unwrap_or_else(|| db.today());
+        let date = db.get_str(ctx, m, id, "invoice_date").unwrap_or_else(|| db.today());
         let mut vals = Vals::new()
             .with("state", Val::str("posted"))
             .with("invoice_date", Val::Str(date.clone()))
@@ -379,11 +302,8 @@ pub fn action_post(db: &mut Db, ctx: &Ctx, ids: &[i64], _: &mut Args) -> OResult
         let name = db.get_str(ctx, m, id, "name").unwrap_or_default();
         if name.is_empty() || name == "/" {
             let year = date.get(..4).unwrap_or("2026").to_owned();
-            let prefix = if db.get_str(ctx, m, id, "move_type").as_deref() == Some("out_refund") {
-                "RINV"
-            } else {
-                "INV"
-            };
+            let prefix =
+                if db.get_str(ctx, m, id, "move_type").as_deref() == Some("out_refund") { "RINV" } else { "INV" };
             let n = db.next_seq(&format!("account.move/{prefix}/{year}"));
             vals.set("name", Val::Str(format!("{prefix}/{year}/{n:05}")));
         }
@@ -399,28 +319,16 @@ pub fn action_post(db: &mut Db, ctx: &Ctx, ids: &[i64], _: &mut Args) -> OResult
 pub fn button_cancel(db: &mut Db, ctx: &Ctx, ids: &[i64], _: &mut Args) -> OResult<Ret> {
     for &id in ids {
         if db.get_str(ctx, "account.move", id, "state").as_deref() != Some("draft") {
-            return Err(OdooError::User(
-                "Only draft journal entries can be cancelled.".into(),
-            ));
+            return Err(OdooError::User("Only draft journal entries can be cancelled.".into()));
         }
     }
-    db.write(
-        ctx,
-        "account.move",
-        ids,
-        Vals::new().with("state", Val::str("cancel")),
-    )?;
+    db.write(ctx, "account.move", ids, Vals::new().with("state", Val::str("cancel")))?;
     Ok(Ret::None)
 }
 
 /// Resets entries to draft; returns `None` in Odoo 17.
 pub fn button_draft(db: &mut Db, ctx: &Ctx, ids: &[i64], _: &mut Args) -> OResult<Ret> {
-    db.write(
-        ctx,
-        "account.move",
-        ids,
-        Vals::new().with("state", Val::str("draft")),
-    )?;
+    db.write(ctx, "account.move", ids, Vals::new().with("state", Val::str("draft")))?;
     Ok(Ret::None)
 }
 
@@ -468,18 +376,13 @@ pub fn compute_all(
         .iter()
         .filter(|i| db.exists(t, **i))
         .map(|&id| {
-            let seq = db
-                .get(&ctx, t, id, "sequence")
-                .map(|v| v.int())
-                .unwrap_or(1);
+            let seq = db.get(&ctx, t, id, "sequence").map(|v| v.int()).unwrap_or(1);
             (
                 seq,
                 id,
                 Tax {
                     id,
-                    amount_type: db
-                        .get_str(&ctx, t, id, "amount_type")
-                        .unwrap_or_else(|| "percent".into()),
+                    amount_type: db.get_str(&ctx, t, id, "amount_type").unwrap_or_else(|| "percent".into()),
                     amount: db.get_num(&ctx, t, id, "amount"),
                     price_include: db.get_bool(&ctx, t, id, "price_include"),
                     include_base_amount: db.get_bool(&ctx, t, id, "include_base_amount"),
@@ -540,9 +443,7 @@ pub fn compute_all(
             }
             _ => match tax.amount_type.as_str() {
                 "fixed" => quantity.abs() * tax.amount,
-                "division" if tax.amount != hundred => {
-                    base / (Decimal::ONE - tax.amount / hundred) - base
-                }
+                "division" if tax.amount != hundred => base / (Decimal::ONE - tax.amount / hundred) - base,
                 "percent" => base * tax.amount / hundred,
                 _ => Decimal::ZERO,
             },
@@ -551,21 +452,13 @@ pub fn compute_all(
         if tax.price_include && !checkpoints.contains_key(&i) {
             cumulated += amount;
         }
-        out.push(TaxLine {
-            tax_id: tax.id,
-            amount: sign * amount,
-            base: sign * round(base),
-        });
+        out.push(TaxLine { tax_id: tax.id, amount: sign * amount, base: sign * round(base) });
         if tax.include_base_amount {
             base += amount;
         }
         total_included += amount;
     }
-    TaxResult {
-        total_excluded: sign * total_excluded,
-        total_included: sign * round(total_included),
-        taxes: out,
-    }
+    TaxResult { total_excluded: sign * total_excluded, total_included: sign * round(total_included), taxes: out }
 }
 
 #[cfg(test)]
@@ -593,22 +486,11 @@ mod tests {
         let usd = Some(1);
         let incl = tax(&mut db, "20", "percent", true, false);
         let r = compute_all(&db, &[incl], d("120"), d("1"), usd);
-        assert_eq!(
-            (r.total_excluded, r.total_included, r.taxes[0].amount),
-            (d("100"), d("120"), d("20"))
-        );
-        let (a, b) = (
-            tax(&mut db, "10", "percent", false, false),
-            tax(&mut db, "5", "percent", false, false),
-        );
+        assert_eq!((r.total_excluded, r.total_included, r.taxes[0].amount), (d("100"), d("120"), d("20")));
+        let (a, b) = (tax(&mut db, "10", "percent", false, false), tax(&mut db, "5", "percent", false, false));
         let r = compute_all(&db, &[a, b], d("33.33"), d("3"), usd);
         assert_eq!(
-            (
-                r.total_excluded,
-                r.taxes[0].amount,
-                r.taxes[1].amount,
-                r.total_included
-            ),
+            (r.total_excluded, r.taxes[0].amount, r.taxes[1].amount, r.total_included),
             (d("99.99"), d("10"), d("5"), d("114.99"))
         );
         let fixed = tax(&mut db, "2", "fixed", false, false);
@@ -618,13 +500,7 @@ mod tests {
         let r = compute_all(&db, &[div], d("90"), d("1"), usd);
         assert_eq!(r.total_included, d("100"));
         let eco = tax(&mut db, "2", "percent", false, true);
-        db.write(
-            &Ctx::user(2),
-            "account.tax",
-            &[eco],
-            Vals::new().with("sequence", Val::Int(0)),
-        )
-        .unwrap();
+        db.write(&Ctx::user(2), "account.tax", &[eco], Vals::new().with("sequence", Val::Int(0))).unwrap();
         let r = compute_all(&db, &[eco, a], d("100"), d("1"), usd);
         assert_eq!(
             (r.taxes[0].amount, r.taxes[1].amount),
@@ -632,10 +508,6 @@ mod tests {
             "a tax affecting the base of the next one"
         );
         let r = compute_all(&db, &[incl], d("-120"), d("1"), usd);
-        assert_eq!(
-            (r.total_excluded, r.total_included),
-            (d("-100"), d("-120")),
-            "refund lines keep their sign"
-        );
+        assert_eq!((r.total_excluded, r.total_included), (d("-100"), d("-120")), "refund lines keep their sign");
     }
 }

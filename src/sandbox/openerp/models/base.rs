@@ -23,15 +23,10 @@ pub const PARTNER_TYPES: &[(&str, &str)] = &[
 ];
 
 /// Language selection of the installed languages.
-pub const LANG_SELECTION: &[(&str, &str)] =
-    &[("en_US", "English (US)"), ("fr_FR", "French / Français")];
+pub const LANG_SELECTION: &[(&str, &str)] = &[("en_US", "English (US)"), ("fr_FR", "French / Français")];
 
 fn default_lang(_: &Db, ctx: &Ctx) -> Val {
-    Val::str(if LANGS.contains(&ctx.lang.as_str()) {
-        ctx.lang.as_str()
-    } else {
-        "en_US"
-    })
+    Val::str(if LANGS.contains(&ctx.lang.as_str()) { ctx.lang.as_str() } else { "en_US" })
 }
 
 fn default_company(_: &Db, _: &Ctx) -> Val {
@@ -40,18 +35,7 @@ fn default_company(_: &Db, _: &Ctx) -> Val {
 
 /// The model definitions of this module.
 pub fn models() -> Vec<ModelDef> {
-    vec![
-        lang(),
-        currency(),
-        country(),
-        state(),
-        company(),
-        users(),
-        partner(),
-        uom_category(),
-        uom(),
-        module(),
-    ]
+    vec![lang(), currency(), country(), state(), company(), users(), partner(), uom_category(), uom(), module()]
 }
 
 fn lang() -> ModelDef {
@@ -60,12 +44,8 @@ fn lang() -> ModelDef {
     b.char("code", "Locale Code").required().index();
     b.char("iso_code", "ISO code");
     b.boolean("active", "Active");
-    b.selection(
-        "direction",
-        "Direction",
-        &[("ltr", "Left-to-Right"), ("rtl", "Right-to-Left")],
-    )
-    .default(Val::str("ltr"));
+    b.selection("direction", "Direction", &[("ltr", "Left-to-Right"), ("rtl", "Right-to-Left")])
+        .default(Val::str("ltr"));
     b.order("active desc,name");
     b.build()
 }
@@ -76,17 +56,11 @@ fn currency() -> ModelDef {
     b.char("full_name", "Name");
     b.char("symbol", "Symbol").required();
     b.float("rate", "Current Rate").default(Val::Num(1.into()));
-    b.float("rounding", "Rounding Factor")
-        .default(Val::Num(rust_decimal::Decimal::new(1, 2)));
-    b.integer("decimal_places", "Decimal Places")
-        .default(Val::Int(2));
+    b.float("rounding", "Rounding Factor").default(Val::Num(rust_decimal::Decimal::new(1, 2)));
+    b.integer("decimal_places", "Decimal Places").default(Val::Int(2));
     b.boolean("active", "Active").default(Val::Bool(true));
-    b.selection(
-        "position",
-        "Symbol Position",
-        &[("after", "After Amount"), ("before", "Before Amount")],
-    )
-    .default(Val::str("after"));
+    b.selection("position", "Symbol Position", &[("after", "After Amount"), ("before", "Before Amount")])
+        .default(Val::str("after"));
     b.char("currency_unit_label", "Currency Unit");
     b.char("currency_subunit_label", "Currency Subunit");
     b.order("active desc, name");
@@ -111,9 +85,7 @@ fn state() -> ModelDef {
     b.char("code", "State Code").required().index();
     b.order("code");
     b.hooks().display_name = Some(|db, ctx, id| {
-        let name = db
-            .get_str(ctx, "res.country.state", id, "name")
-            .unwrap_or_default();
+        let name = db.get_str(ctx, "res.country.state", id, "name").unwrap_or_default();
         let code = db
             .get_id(ctx, "res.country.state", id, "country_id")
             .and_then(|c| db.get_str(ctx, "res.country", c, "code"))
@@ -136,10 +108,7 @@ fn company() -> ModelDef {
     b.selection(
         "tax_calculation_rounding_method",
         "Tax Calculation Rounding Method",
-        &[
-            ("round_per_line", "Round per Line"),
-            ("round_globally", "Round Globally"),
-        ],
+        &[("round_per_line", "Round per Line"), ("round_globally", "Round Globally")],
     )
     .default(Val::str("round_per_line"));
     b.boolean("active", "Active").default(Val::Bool(true));
@@ -150,13 +119,9 @@ fn company() -> ModelDef {
 fn users() -> ModelDef {
     let mut b = ModelBuilder::new("res.users", "User");
     b.inherits("res.partner", "partner_id");
-    b.m2o("partner_id", "Related Partner", "res.partner")
-        .required()
-        .cascade();
+    b.m2o("partner_id", "Related Partner", "res.partner").required().cascade();
     b.char("login", "Login").required().index();
-    b.m2o("company_id", "Company", "res.company")
-        .required()
-        .default_fn(default_company);
+    b.m2o("company_id", "Company", "res.company").required().default_fn(default_company);
     b.m2m("company_ids", "Companies", "res.company");
     b.boolean("active", "Active").default(Val::Bool(true));
     b.boolean("share", "Share User");
@@ -171,20 +136,12 @@ fn partner() -> ModelDef {
     b.char("name", "Name").index();
     b.char("complete_name", "Complete Name").computed();
     b.boolean("is_company", "Is a Company");
-    b.selection(
-        "company_type",
-        "Company Type",
-        &[("person", "Individual"), ("company", "Company")],
-    )
-    .computed();
-    b.selection("type", "Address Type", PARTNER_TYPES)
-        .default(Val::str("contact"));
+    b.selection("company_type", "Company Type", &[("person", "Individual"), ("company", "Company")]).computed();
+    b.selection("type", "Address Type", PARTNER_TYPES).default(Val::str("contact"));
     b.m2o("parent_id", "Related Company", "res.partner").index();
     b.o2m("child_ids", "Contact", "res.partner", "parent_id");
-    b.m2o("commercial_partner_id", "Commercial Entity", "res.partner")
-        .computed();
-    b.char("commercial_company_name", "Company Name Entity")
-        .computed();
+    b.m2o("commercial_partner_id", "Commercial Entity", "res.partner").computed();
+    b.char("commercial_company_name", "Company Name Entity").computed();
     b.char("company_name", "Company Name");
     b.char("street", "Street");
     b.char("street2", "Street2");
@@ -199,8 +156,7 @@ fn partner() -> ModelDef {
     b.char("ref", "Reference").index();
     b.char("website", "Website Link");
     b.char("function", "Job Position");
-    b.selection("lang", "Language", LANG_SELECTION)
-        .default_fn(default_lang);
+    b.selection("lang", "Language", LANG_SELECTION).default_fn(default_lang);
     b.char("tz", "Timezone");
     b.html("comment", "Notes");
     b.integer("customer_rank", "Customer Rank");
@@ -209,16 +165,8 @@ fn partner() -> ModelDef {
     b.m2o("company_id", "Company", "res.company");
     b.m2o("user_id", "Salesperson", "res.users");
     b.integer("color", "Color Index");
-    b.m2o(
-        "property_product_pricelist",
-        "Pricelist",
-        "product.pricelist",
-    );
-    b.m2o(
-        "property_payment_term_id",
-        "Customer Payment Terms",
-        "account.payment.term",
-    );
+    b.m2o("property_product_pricelist", "Pricelist", "product.pricelist");
+    b.m2o("property_payment_term_id", "Customer Payment Terms", "account.payment.term");
     b.text("contact_address", "Complete Address").computed();
     b.order("complete_name ASC, id DESC");
     b.hooks().display_name = Some(partner_display_name);
@@ -231,9 +179,7 @@ fn partner() -> ModelDef {
 
 fn uom_category() -> ModelDef {
     let mut b = ModelBuilder::new("uom.category", "Product UoM Categories");
-    b.char("name", "Unit of Measure Category")
-        .required()
-        .translate();
+    b.char("name", "Unit of Measure Category").required().translate();
     b.build()
 }
 
@@ -242,8 +188,7 @@ fn uom() -> ModelDef {
     b.char("name", "Unit of Measure").required().translate();
     b.m2o("category_id", "Category", "uom.category").required();
     b.float("factor", "Ratio").default(Val::Num(1.into()));
-    b.float("rounding", "Rounding Precision")
-        .default(Val::Num(rust_decimal::Decimal::new(1, 2)));
+    b.float("rounding", "Rounding Precision").default(Val::Num(rust_decimal::Decimal::new(1, 2)));
     b.selection(
         "uom_type",
         "Type",
@@ -317,9 +262,7 @@ pub fn partner_display_name(db: &Db, ctx: &Ctx, id: i64) -> String {
     if company_name.is_some() || parent.is_some() {
         let ptype = db.get_str(ctx, m, id, "type").unwrap_or_default();
         if name.is_empty()
-            && let Some((_, label)) = PARTNER_TYPES
-                .iter()
-                .find(|(k, _)| *k == ptype && *k != "contact")
+            && let Some((_, label)) = PARTNER_TYPES.iter().find(|(k, _)| *k == ptype && *k != "contact")
         {
             name = (*label).to_owned();
         }
@@ -339,11 +282,7 @@ fn partner_compute(db: &Db, ctx: &Ctx, id: i64, f: &FieldDef) -> OResult<Val> {
         "complete_name" => Val::Str(partner_display_name(db, ctx, id)),
         "commercial_partner_id" => Val::Id(commercial_partner(db, ctx, id)),
         "commercial_company_name" => Val::opt_str(commercial_company_name(db, ctx, id).as_deref()),
-        "company_type" => Val::str(if db.get_bool(ctx, m, id, "is_company") {
-            "company"
-        } else {
-            "person"
-        }),
+        "company_type" => Val::str(if db.get_bool(ctx, m, id, "is_company") { "company" } else { "person" }),
         "contact_address" => {
             let mut parts = Vec::new();
             for f in ["street", "street2"] {
@@ -353,8 +292,7 @@ fn partner_compute(db: &Db, ctx: &Ctx, id: i64, f: &FieldDef) -> OResult<Val> {
             }
             let city_line = [
                 db.get_str(ctx, m, id, "city"),
-                db.get_id(ctx, m, id, "state_id")
-                    .and_then(|s| db.get_str(ctx, "res.country.state", s, "code")),
+                db.get_id(ctx, m, id, "state_id").and_then(|s| db.get_str(ctx, "res.country.state", s, "code")),
                 db.get_str(ctx, m, id, "zip"),
             ]
             .into_iter()
@@ -364,9 +302,7 @@ fn partner_compute(db: &Db, ctx: &Ctx, id: i64, f: &FieldDef) -> OResult<Val> {
             if !city_line.is_empty() {
                 parts.push(city_line);
             }
-            if let Some(c) = db
-                .get_id(ctx, m, id, "country_id")
-                .and_then(|c| db.get_str(ctx, "res.country", c, "name"))
+            if let Some(c) = db.get_id(ctx, m, id, "country_id").and_then(|c| db.get_str(ctx, "res.country", c, "name"))
             {
                 parts.push(c);
             }
@@ -377,9 +313,7 @@ fn partner_compute(db: &Db, ctx: &Ctx, id: i64, f: &FieldDef) -> OResult<Val> {
 }
 
 fn has_address(db: &Db, ctx: &Ctx, id: i64) -> bool {
-    ADDRESS_FIELDS
-        .iter()
-        .any(|f| db.get(ctx, "res.partner", id, f).is_ok_and(|v| v.truthy()))
+    ADDRESS_FIELDS.iter().any(|f| db.get(ctx, "res.partner", id, f).is_ok_and(|v| v.truthy()))
 }
 
 fn address_vals(db: &Db, ctx: &Ctx, id: i64) -> Vals {
@@ -392,9 +326,7 @@ fn address_vals(db: &Db, ctx: &Ctx, id: i64) -> Vals {
 
 fn partner_before_create(db: &mut Db, ctx: &Ctx, vals: &mut Vals) -> OResult<()> {
     let parent = vals.get("parent_id").and_then(Val::id);
-    let is_contact = vals
-        .get("type")
-        .is_none_or(|t| t.text("en_US") == Some("contact"));
+    let is_contact = vals.get("type").is_none_or(|t| t.text("en_US") == Some("contact"));
     if let Some(p) = parent {
         if is_contact && db.exists("res.partner", p) && has_address(db, ctx, p) {
             for (k, v) in address_vals(db, ctx, p).0 {
@@ -426,9 +358,7 @@ fn partner_after_write(db: &mut Db, ctx: &Ctx, ids: &[i64], vals: &Vals) -> ORes
             let children: Vec<i64> = db
                 .referencing("res.partner", "parent_id", id)
                 .into_iter()
-                .filter(|c| {
-                    db.get_str(ctx, "res.partner", *c, "type").as_deref() == Some("contact")
-                })
+                .filter(|c| db.get_str(ctx, "res.partner", *c, "type").as_deref() == Some("contact"))
                 .collect();
             if !children.is_empty() {
                 let v = address_vals(db, ctx, id);
@@ -462,9 +392,7 @@ pub fn address_get(db: &Db, ctx: &Ctx, partner: i64, wanted: &[&str]) -> Vec<(St
         while !to_scan.is_empty() {
             let record = to_scan.remove(0);
             visited.insert(record);
-            let rtype = db
-                .get_str(ctx, "res.partner", record, "type")
-                .unwrap_or_default();
+            let rtype = db.get_str(ctx, "res.partner", record, "type").unwrap_or_default();
             if prefs.contains(&rtype.as_str()) && !result.iter().any(|(t, _)| *t == rtype) {
                 result.push((rtype, record));
             }
@@ -474,9 +402,7 @@ pub fn address_get(db: &Db, ctx: &Ctx, partner: i64, wanted: &[&str]) -> Vec<(St
             let mut kids: Vec<i64> = db
                 .get_ids(ctx, "res.partner", record, "child_ids")
                 .into_iter()
-                .filter(|c| {
-                    !visited.contains(c) && !db.get_bool(ctx, "res.partner", *c, "is_company")
-                })
+                .filter(|c| !visited.contains(c) && !db.get_bool(ctx, "res.partner", *c, "is_company"))
                 .collect();
             kids.append(&mut to_scan);
             to_scan = kids;
@@ -486,20 +412,6 @@ pub fn address_get(db: &Db, ctx: &Ctx, partner: i64, wanted: &[&str]) -> Vec<(St
         }
         current = db.get_id(ctx, "res.partner", cp, "parent_id");
     }
-    let default = result
-        .iter()
-        .find(|(t, _)| t == "contact")
-        .map_or(partner, |(_, i)| *i);
-    prefs
-        .iter()
-        .map(|t| {
-            (
-                t.to_string(),
-                result
-                    .iter()
-                    .find(|(k, _)| k == t)
-                    .map_or(default, |(_, i)| *i),
-            )
-        })
-        .collect()
+    let default = result.iter().find(|(t, _)| t == "contact").map_or(partner, |(_, i)| *i);
+    prefs.iter().map(|t| (t.to_string(), result.iter().find(|(k, _)| k == t).map_or(default, |(_, i)| *i))).collect()
 }

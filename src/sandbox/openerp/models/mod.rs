@@ -80,15 +80,11 @@ pub fn round_currency(db: &Db, currency: Option<i64>, d: Decimal) -> Decimal {
 /// with a no-break space and thousands separators.
 pub fn format_money(db: &Db, currency: Option<i64>, d: Decimal) -> String {
     let ctx = Ctx::user(1);
-    let digits = currency
-        .map(|c| db.get_num(&ctx, "res.currency", c, "decimal_places"))
-        .unwrap_or(Decimal::TWO);
+    let digits = currency.map(|c| db.get_num(&ctx, "res.currency", c, "decimal_places")).unwrap_or(Decimal::TWO);
     let digits = u32::try_from(digits.trunc().mantissa()).unwrap_or(2);
     let rounded = d.round_dp_with_strategy(digits, RoundingStrategy::MidpointAwayFromZero);
     let text = format!("{:.*}", digits as usize, rounded.abs());
-    let (int_part, frac) = text
-        .split_once('.')
-        .map_or((text.as_str(), ""), |(a, b)| (a, b));
+    let (int_part, frac) = text.split_once('.').map_or((text.as_str(), ""), |(a, b)| (a, b));
     let mut grouped = String::new();
     for (i, ch) in int_part.chars().enumerate() {
         if i > 0 && (int_part.len() - i) % 3 == 0 {
@@ -98,25 +94,15 @@ pub fn format_money(db: &Db, currency: Option<i64>, d: Decimal) -> String {
     }
     let number = format!(
         "{}{}{}{}",
-        if d.is_sign_negative() && !rounded.is_zero() {
-            "-"
-        } else {
-            ""
-        },
+        if d.is_sign_negative() && !rounded.is_zero() { "-" } else { "" },
         grouped,
         if frac.is_empty() { "" } else { "." },
         frac
     );
     let Some(c) = currency else { return number };
-    let symbol = db
-        .get_str(&ctx, "res.currency", c, "symbol")
-        .unwrap_or_default();
+    let symbol = db.get_str(&ctx, "res.currency", c, "symbol").unwrap_or_default();
     let before = db.get_str(&ctx, "res.currency", c, "position").as_deref() == Some("before");
-    if before {
-        format!("{symbol}\u{a0}{number}")
-    } else {
-        format!("{number}\u{a0}{symbol}")
-    }
+    if before { format!("{symbol}\u{a0}{number}") } else { format!("{number}\u{a0}{symbol}") }
 }
 
 #[cfg(test)]
@@ -125,43 +111,21 @@ mod tests {
 
     #[test]
     fn rounding_is_half_up() {
-        assert_eq!(
-            round_to(Decimal::new(29985, 4), Decimal::new(1, 2)),
-            Decimal::new(300, 2)
-        );
-        assert_eq!(
-            round_to(Decimal::new(-125, 3), Decimal::new(1, 2)),
-            Decimal::new(-13, 2)
-        );
-        assert_eq!(
-            round_to(Decimal::new(12345, 3), Decimal::new(5, 2)),
-            Decimal::new(1235, 2)
-        );
+        assert_eq!(round_to(Decimal::new(29985, 4), Decimal::new(1, 2)), Decimal::new(300, 2));
+        assert_eq!(round_to(Decimal::new(-125, 3), Decimal::new(1, 2)), Decimal::new(-13, 2));
+        assert_eq!(round_to(Decimal::new(12345, 3), Decimal::new(5, 2)), Decimal::new(1235, 2));
     }
 
     #[test]
     fn the_registry_builds() {
         let reg = registry(Modules::default()).unwrap();
-        for m in [
-            "res.partner",
-            "product.product",
-            "sale.order",
-            "stock.picking",
-            "magento.backend",
-            "account.move",
-        ] {
+        for m in ["res.partner", "product.product", "sale.order", "stock.picking", "magento.backend", "account.move"] {
             assert!(reg.get(m).is_some(), "{m}");
         }
         let pp = reg.get("product.product").unwrap();
         assert!(pp.field("list_price").is_some_and(|f| !f.is_stored()));
         assert!(pp.field("default_code").is_some_and(|f| f.is_stored()));
         let no_delivery = registry(Modules { delivery: false }).unwrap();
-        assert!(
-            no_delivery
-                .get("stock.picking")
-                .unwrap()
-                .field("carrier_tracking_ref")
-                .is_none()
-        );
+        assert!(no_delivery.get("stock.picking").unwrap().field("carrier_tracking_ref").is_none());
     }
 }

@@ -25,12 +25,8 @@ const SO: &str = "sale.order";
 const SOL: &str = "sale.order.line";
 
 /// Order states of Odoo 17 (`done` is gone, `locked` is a flag).
-pub const ORDER_STATES: &[(&str, &str)] = &[
-    ("draft", "Quotation"),
-    ("sent", "Quotation Sent"),
-    ("sale", "Sales Order"),
-    ("cancel", "Cancelled"),
-];
+pub const ORDER_STATES: &[(&str, &str)] =
+    &[("draft", "Quotation"), ("sent", "Quotation Sent"), ("sale", "Sales Order"), ("cancel", "Cancelled")];
 
 const INVOICE_STATUS: &[(&str, &str)] = &[
     ("upselling", "Upselling Opportunity"),
@@ -57,11 +53,7 @@ fn company(_: &Db, _: &Ctx) -> Val {
 }
 
 fn warehouse(db: &Db, ctx: &Ctx) -> Val {
-    Val::opt_id(
-        db.search_one(ctx, "stock.warehouse", &Domain::all())
-            .ok()
-            .flatten(),
-    )
+    Val::opt_id(db.search_one(ctx, "stock.warehouse", &Domain::all()).ok().flatten())
 }
 
 /// The model definitions of this module.
@@ -71,28 +63,14 @@ pub fn models() -> Vec<ModelDef> {
 
 fn order() -> ModelDef {
     let mut b = ModelBuilder::new(SO, "Sales Order");
-    b.char("name", "Order Reference")
-        .required()
-        .default(Val::str("New"))
-        .index();
-    b.selection("state", "Status", ORDER_STATES)
-        .default(Val::str("draft"))
-        .readonly();
-    b.datetime("date_order", "Order Date")
-        .required()
-        .default_fn(now);
+    b.char("name", "Order Reference").required().default(Val::str("New")).index();
+    b.selection("state", "Status", ORDER_STATES).default(Val::str("draft")).readonly();
+    b.datetime("date_order", "Order Date").required().default_fn(now);
     b.date("validity_date", "Expiration").default_fn(validity);
     b.datetime("commitment_date", "Delivery Date");
-    b.m2o("partner_id", "Customer", "res.partner")
-        .required()
-        .restrict()
-        .index();
-    b.m2o("partner_invoice_id", "Invoice Address", "res.partner")
-        .required()
-        .restrict();
-    b.m2o("partner_shipping_id", "Delivery Address", "res.partner")
-        .required()
-        .restrict();
+    b.m2o("partner_id", "Customer", "res.partner").required().restrict().index();
+    b.m2o("partner_invoice_id", "Invoice Address", "res.partner").required().restrict();
+    b.m2o("partner_shipping_id", "Delivery Address", "res.partner").required().restrict();
     b.m2o("pricelist_id", "Pricelist", "product.pricelist");
     b.m2o("currency_id", "Currency", "res.currency");
     b.m2o("payment_term_id", "Payment Terms", "account.payment.term");
@@ -100,11 +78,8 @@ fn order() -> ModelDef {
     b.char("origin", "Source Document");
     b.html("note", "Terms and conditions");
     b.m2o("user_id", "Salesperson", "res.users").default_fn(uid);
-    b.m2o("company_id", "Company", "res.company")
-        .required()
-        .default_fn(company);
-    b.m2o("warehouse_id", "Warehouse", "stock.warehouse")
-        .default_fn(warehouse);
+    b.m2o("company_id", "Company", "res.company").required().default_fn(company);
+    b.m2o("warehouse_id", "Warehouse", "stock.warehouse").default_fn(warehouse);
     b.o2m("order_line", "Order Lines", SOL, "order_id");
     b.boolean("locked", "Locked");
     b.boolean("require_signature", "Online signature");
@@ -113,8 +88,7 @@ fn order() -> ModelDef {
     b.monetary("amount_tax", "Taxes").computed();
     b.monetary("amount_total", "Total").computed();
     b.binary("tax_totals", "Tax Totals").computed();
-    b.selection("invoice_status", "Invoice Status", INVOICE_STATUS)
-        .computed();
+    b.selection("invoice_status", "Invoice Status", INVOICE_STATUS).computed();
     b.selection(
         "delivery_status",
         "Delivery Status",
@@ -137,11 +111,10 @@ fn order() -> ModelDef {
     b.hooks().before_write = Some(order_before_write);
     b.hooks().before_unlink = Some(|db, ctx, ids| {
         for &id in ids {
-            if !matches!(
-                db.get_str(ctx, SO, id, "state").as_deref(),
-                Some("draft") | Some("cancel")
-            ) {
-                return Err(OdooError::User("You can not delete a sent quotation or a confirmed sales order. You must first cancel it.".into()));
+            if !matches!(db.get_str(ctx, SO, id, "state").as_deref(), Some("draft") | Some("cancel")) {
+                return Err(OdooError::User(
+                    "You can not delete a sent quotation or a confirmed sales order. You must first cancel it.".into(),
+                ));
             }
         }
         Ok(())
@@ -154,24 +127,12 @@ fn order() -> ModelDef {
 
 fn line() -> ModelDef {
     let mut b = ModelBuilder::new(SOL, "Sales Order Line");
-    b.m2o("order_id", "Order Reference", SO)
-        .required()
-        .cascade()
-        .index();
+    b.m2o("order_id", "Order Reference", SO).required().cascade().index();
     b.integer("sequence", "Sequence").default(Val::Int(10));
-    b.m2o("product_id", "Product", "product.product")
-        .restrict()
-        .index();
-    b.m2o(
-        "product_template_id",
-        "Product Template",
-        "product.template",
-    )
-    .computed();
+    b.m2o("product_id", "Product", "product.product").restrict().index();
+    b.m2o("product_template_id", "Product Template", "product.template").computed();
     b.text("name", "Description").required();
-    b.float("product_uom_qty", "Quantity")
-        .required()
-        .default(Val::Num(Decimal::ONE));
+    b.float("product_uom_qty", "Quantity").required().default(Val::Num(Decimal::ONE));
     b.m2o("product_uom", "Unit of Measure", "uom.uom");
     b.float("price_unit", "Unit Price").required();
     b.float("discount", "Discount (%)");
@@ -179,39 +140,22 @@ fn line() -> ModelDef {
     b.monetary("price_subtotal", "Subtotal").computed();
     b.monetary("price_tax", "Total Tax").computed();
     b.monetary("price_total", "Total").computed();
-    b.float("price_reduce_taxexcl", "Price Reduce Tax excl")
-        .computed();
+    b.float("price_reduce_taxexcl", "Price Reduce Tax excl").computed();
     b.float("qty_delivered", "Delivery Quantity").computed();
     b.float("qty_invoiced", "Invoiced Quantity").computed();
     b.float("qty_to_invoice", "Quantity To Invoice").computed();
-    b.selection("invoice_status", "Invoice Status", INVOICE_STATUS)
-        .computed();
-    b.selection(
-        "display_type",
-        "Display Type",
-        &[("line_section", "Section"), ("line_note", "Note")],
-    );
+    b.selection("invoice_status", "Invoice Status", INVOICE_STATUS).computed();
+    b.selection("display_type", "Display Type", &[("line_section", "Section"), ("line_note", "Note")]);
     b.float("customer_lead", "Lead Time");
     b.boolean("is_downpayment", "Is a down payment");
     b.o2m("move_ids", "Stock Moves", "stock.move", "sale_line_id");
-    b.m2m("invoice_lines", "Invoice Lines", "account.move.line")
-        .computed();
-    b.field(
-        "state",
-        "Order Status",
-        crate::sandbox::openerp::orm::model::FType::Selection,
-    )
-    .related("order_id.state")
-    .selection = ORDER_STATES
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    b.m2o("currency_id", "Currency", "res.currency")
-        .related("order_id.currency_id");
-    b.m2o("company_id", "Company", "res.company")
-        .related("order_id.company_id");
-    b.m2o("order_partner_id", "Customer", "res.partner")
-        .related("order_id.partner_id");
+    b.m2m("invoice_lines", "Invoice Lines", "account.move.line").computed();
+    b.field("state", "Order Status", crate::sandbox::openerp::orm::model::FType::Selection)
+        .related("order_id.state")
+        .selection = ORDER_STATES.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    b.m2o("currency_id", "Currency", "res.currency").related("order_id.currency_id");
+    b.m2o("company_id", "Company", "res.company").related("order_id.company_id");
+    b.m2o("order_partner_id", "Customer", "res.partner").related("order_id.partner_id");
     b.order("order_id, sequence, id");
     b.hooks().compute = Some(line_compute);
     b.hooks().before_create = Some(line_before_create);
@@ -256,15 +200,9 @@ fn line() -> ModelDef {
 
 fn order_defaults_from_partner(db: &Db, ctx: &Ctx, partner: i64, vals: &mut Vals, force: bool) {
     let addresses = base::address_get(db, ctx, partner, &["delivery", "invoice"]);
-    for (kind, field) in [
-        ("invoice", "partner_invoice_id"),
-        ("delivery", "partner_shipping_id"),
-    ] {
+    for (kind, field) in [("invoice", "partner_invoice_id"), ("delivery", "partner_shipping_id")] {
         if force || !vals.has(field) {
-            let id = addresses
-                .iter()
-                .find(|(k, _)| k == kind)
-                .map_or(partner, |(_, i)| *i);
+            let id = addresses.iter().find(|(k, _)| k == kind).map_or(partner, |(_, i)| *i);
             vals.set(field, Val::Id(id));
         }
     }
@@ -342,11 +280,7 @@ fn line_before_create(db: &mut Db, ctx: &Ctx, vals: &mut Vals) -> OResult<()> {
         vals.set_default("price_unit", Val::Num(Decimal::ZERO));
         return Ok(());
     }
-    let Some(p) = vals
-        .get("product_id")
-        .and_then(Val::id)
-        .filter(|p| db.exists("product.product", *p))
-    else {
+    let Some(p) = vals.get("product_id").and_then(Val::id).filter(|p| db.exists("product.product", *p)) else {
         vals.set_default("price_unit", Val::Num(Decimal::ZERO));
         return Ok(());
     };
@@ -357,15 +291,11 @@ fn line_before_create(db: &mut Db, ctx: &Ctx, vals: &mut Vals) -> OResult<()> {
     }
     if !vals.has("name") {
         let partner = db.get_id(ctx, SO, order, "partner_id");
-        let lang = partner
-            .and_then(|pa| db.get_str(ctx, "res.partner", pa, "lang"))
-            .unwrap_or_else(|| ctx.lang.clone());
+        let lang =
+            partner.and_then(|pa| db.get_str(ctx, "res.partner", pa, "lang")).unwrap_or_else(|| ctx.lang.clone());
         let lctx = ctx.with_lang(&lang);
         let mut name = product::variant_display_name(db, &lctx, p);
-        if let Some(d) = db
-            .get_str(&lctx, "product.product", p, "description_sale")
-            .filter(|d| !d.is_empty())
-        {
+        if let Some(d) = db.get_str(&lctx, "product.product", p, "description_sale").filter(|d| !d.is_empty()) {
             name = format!("{name}\n{d}");
         }
         vals.set("name", Val::Str(name));
@@ -374,10 +304,7 @@ fn line_before_create(db: &mut Db, ctx: &Ctx, vals: &mut Vals) -> OResult<()> {
         let qty = vals.get("product_uom_qty").map_or(Decimal::ONE, Val::num);
         let pricelist = db.get_id(ctx, SO, order, "pricelist_id");
         let currency = db.get_id(ctx, SO, order, "currency_id");
-        vals.set(
-            "price_unit",
-            Val::Num(product::product_price(db, ctx, pricelist, p, qty, currency)),
-        );
+        vals.set("price_unit", Val::Num(product::product_price(db, ctx, pricelist, p, qty, currency)));
     }
     if !vals.has("tax_id") {
         let company = db.get_id(ctx, SO, order, "company_id");
@@ -397,9 +324,7 @@ pub fn line_amounts(db: &Db, ctx: &Ctx, line: i64) -> TaxResult {
         * (Decimal::ONE - db.get_num(ctx, SOL, line, "discount") / Decimal::ONE_HUNDRED);
     let qty = db.get_num(ctx, SOL, line, "product_uom_qty");
     let taxes = db.get_ids(&ctx.with_active_test(false), SOL, line, "tax_id");
-    let currency = db
-        .get_id(ctx, SOL, line, "order_id")
-        .and_then(|o| db.get_id(ctx, SO, o, "currency_id"));
+    let currency = db.get_id(ctx, SOL, line, "order_id").and_then(|o| db.get_id(ctx, SO, o, "currency_id"));
     account::compute_all(db, &taxes, price, qty, currency)
 }
 
@@ -408,9 +333,7 @@ fn invoice_line_ids(db: &Db, line: i64) -> Vec<i64> {
     let Some(col) = t.def.field("sale_line_ids").and_then(FieldDef::column) else {
         return Vec::new();
     };
-    t.ids()
-        .filter(|i| t.get(*i).is_some_and(|r| r[col].ids().contains(&line)))
-        .collect()
+    t.ids().filter(|i| t.get(*i).is_some_and(|r| r[col].ids().contains(&line))).collect()
 }
 
 /// Quantity invoiced for a line (non-cancelled invoices, credit notes negative).
@@ -439,16 +362,11 @@ pub fn qty_to_invoice(db: &Db, ctx: &Ctx, line: i64) -> Decimal {
     let confirmed = db
         .get_id(ctx, SOL, line, "order_id")
         .is_some_and(|o| db.get_str(ctx, SO, o, "state").as_deref() == Some("sale"));
-    if !confirmed
-        || db
-            .get(ctx, SOL, line, "display_type")
-            .is_ok_and(|v| v.truthy())
-    {
+    if !confirmed || db.get(ctx, SOL, line, "display_type").is_ok_and(|v| v.truthy()) {
         return Decimal::ZERO;
     }
-    let policy = db
-        .get_id(ctx, SOL, line, "product_id")
-        .and_then(|p| db.get_str(ctx, "product.product", p, "invoice_policy"));
+    let policy =
+        db.get_id(ctx, SOL, line, "product_id").and_then(|p| db.get_str(ctx, "product.product", p, "invoice_policy"));
     let target = if policy.as_deref() == Some("delivery") {
         stock::qty_delivered(db, ctx, line)
     } else {
@@ -485,19 +403,14 @@ fn line_compute(db: &Db, ctx: &Ctx, id: i64, f: &FieldDef) -> OResult<Val> {
         "price_reduce_taxexcl" => {
             let qty = db.get_num(ctx, SOL, id, "product_uom_qty");
             let sub = line_amounts(db, ctx, id).total_excluded;
-            Val::Num(if qty.is_zero() {
-                Decimal::ZERO
-            } else {
-                sub / qty
-            })
+            Val::Num(if qty.is_zero() { Decimal::ZERO } else { sub / qty })
         }
         "qty_delivered" => Val::Num(stock::qty_delivered(db, ctx, id)),
         "qty_invoiced" => Val::Num(qty_invoiced(db, ctx, id)),
         "qty_to_invoice" => Val::Num(qty_to_invoice(db, ctx, id)),
         "invoice_status" => Val::str(line_invoice_status(db, ctx, id)),
         "product_template_id" => Val::opt_id(
-            db.get_id(ctx, SOL, id, "product_id")
-                .and_then(|p| db.get_id(ctx, "product.product", p, "product_tmpl_id")),
+            db.get_id(ctx, SOL, id, "product_id").and_then(|p| db.get_id(ctx, "product.product", p, "product_tmpl_id")),
         ),
         "invoice_lines" => Val::Ids(invoice_line_ids(db, id)),
         _ => f.empty_read(),
@@ -507,10 +420,7 @@ fn line_compute(db: &Db, ctx: &Ctx, id: i64, f: &FieldDef) -> OResult<Val> {
 fn product_lines(db: &Db, ctx: &Ctx, order: i64) -> Vec<i64> {
     db.get_ids(ctx, SO, order, "order_line")
         .into_iter()
-        .filter(|l| {
-            db.get(ctx, SOL, *l, "display_type")
-                .is_ok_and(|v| v.is_false())
-        })
+        .filter(|l| db.get(ctx, SOL, *l, "display_type").is_ok_and(|v| v.is_false()))
         .collect()
 }
 
@@ -549,23 +459,9 @@ fn tax_totals(db: &Db, ctx: &Ctx, order: i64) -> Value {
         let r = line_amounts(db, ctx, l);
         let mut seen_groups = Vec::new();
         for t in &r.taxes {
-            let g = db
-                .get_id(
-                    &ctx.with_active_test(false),
-                    "account.tax",
-                    t.tax_id,
-                    "tax_group_id",
-                )
-                .unwrap_or(0);
-            let seq = db
-                .get(ctx, "account.tax.group", g, "sequence")
-                .map(|v| v.int())
-                .unwrap_or(10);
-            let base = if seen_groups.contains(&g) {
-                Decimal::ZERO
-            } else {
-                r.total_excluded
-            };
+            let g = db.get_id(&ctx.with_active_test(false), "account.tax", t.tax_id, "tax_group_id").unwrap_or(0);
+            let seq = db.get(ctx, "account.tax.group", g, "sequence").map(|v| v.int()).unwrap_or(10);
+            let base = if seen_groups.contains(&g) { Decimal::ZERO } else { r.total_excluded };
             seen_groups.push(g);
             match groups.iter_mut().find(|x| x.1 == g) {
                 Some(x) => {
@@ -584,23 +480,11 @@ fn tax_totals(db: &Db, ctx: &Ctx, order: i64) -> Value {
             value::structure([
                 ("group_key", Value::Integer(*g as i32)),
                 ("tax_group_id", Value::Integer(*g as i32)),
-                (
-                    "tax_group_name",
-                    Value::String(
-                        db.get_str(ctx, "account.tax.group", *g, "name")
-                            .unwrap_or_default(),
-                    ),
-                ),
+                ("tax_group_name", Value::String(db.get_str(ctx, "account.tax.group", *g, "name").unwrap_or_default())),
                 ("tax_group_amount", wire_num(*amount)),
                 ("tax_group_base_amount", wire_num(*base)),
-                (
-                    "formatted_tax_group_amount",
-                    Value::String(format_money(db, currency, *amount)),
-                ),
-                (
-                    "formatted_tax_group_base_amount",
-                    Value::String(format_money(db, currency, *base)),
-                ),
+                ("formatted_tax_group_amount", Value::String(format_money(db, currency, *amount))),
+                ("formatted_tax_group_base_amount", Value::String(format_money(db, currency, *base))),
                 ("hide_base_amount", Value::Boolean(false)),
             ])
         })
@@ -610,30 +494,18 @@ fn tax_totals(db: &Db, ctx: &Ctx, order: i64) -> Value {
     value::structure([
         ("amount_untaxed", wire_num(untaxed)),
         ("amount_total", wire_num(total)),
-        (
-            "formatted_amount_total",
-            Value::String(format_money(db, currency, total)),
-        ),
-        (
-            "formatted_amount_untaxed",
-            Value::String(format_money(db, currency, untaxed)),
-        ),
+        ("formatted_amount_total", Value::String(format_money(db, currency, total))),
+        ("formatted_amount_untaxed", Value::String(format_money(db, currency, untaxed))),
         ("groups_by_subtotal", Value::Struct(by_subtotal)),
         (
             "subtotals",
             Value::Array(vec![value::structure([
                 ("name", Value::String("Untaxed Amount".into())),
                 ("amount", wire_num(untaxed)),
-                (
-                    "formatted_amount",
-                    Value::String(format_money(db, currency, untaxed)),
-                ),
+                ("formatted_amount", Value::String(format_money(db, currency, untaxed))),
             ])]),
         ),
-        (
-            "subtotals_order",
-            Value::Array(vec![Value::String("Untaxed Amount".into())]),
-        ),
+        ("subtotals_order", Value::Array(vec![Value::String("Untaxed Amount".into())])),
         ("display_tax_base", Value::Boolean(display_tax_base)),
     ])
 }
@@ -651,10 +523,8 @@ fn order_compute(db: &Db, ctx: &Ctx, id: i64, f: &FieldDef) -> OResult<Val> {
             if db.get_str(ctx, SO, id, "state").as_deref() != Some("sale") {
                 Val::str("no")
             } else {
-                let statuses: Vec<&str> = product_lines(db, ctx, id)
-                    .into_iter()
-                    .map(|l| line_invoice_status(db, ctx, l))
-                    .collect();
+                let statuses: Vec<&str> =
+                    product_lines(db, ctx, id).into_iter().map(|l| line_invoice_status(db, ctx, l)).collect();
                 Val::str(if statuses.contains(&"to invoice") {
                     "to invoice"
                 } else if !statuses.is_empty() && statuses.iter().all(|s| *s == "invoiced") {
@@ -685,10 +555,7 @@ fn order_compute(db: &Db, ctx: &Ctx, id: i64, f: &FieldDef) -> OResult<Val> {
         "invoice_count" => Val::Int(order_invoices(db, ctx, id).len() as i64),
         "delivery_count" => Val::Int(db.get_ids(ctx, SO, id, "picking_ids").len() as i64),
         "type_name" => Val::str(
-            if matches!(
-                db.get_str(ctx, SO, id, "state").as_deref(),
-                Some("draft") | Some("sent") | Some("cancel")
-            ) {
+            if matches!(db.get_str(ctx, SO, id, "state").as_deref(), Some("draft") | Some("sent") | Some("cancel")) {
                 "Quotation"
             } else {
                 "Sales Order"
@@ -702,12 +569,7 @@ fn order_compute(db: &Db, ctx: &Ctx, id: i64, f: &FieldDef) -> OResult<Val> {
 pub fn action_confirm(db: &mut Db, ctx: &Ctx, ids: &[i64], _: &mut Args) -> OResult<Ret> {
     let bad: Vec<String> = ids
         .iter()
-        .filter(|i| {
-            !matches!(
-                db.get_str(ctx, SO, **i, "state").as_deref(),
-                Some("draft") | Some("sent")
-            )
-        })
+        .filter(|i| !matches!(db.get_str(ctx, SO, **i, "state").as_deref(), Some("draft") | Some("sent")))
         .map(|i| db.get_str(ctx, SO, *i, "name").unwrap_or_default())
         .collect();
     if !bad.is_empty() {
@@ -718,25 +580,15 @@ pub fn action_confirm(db: &mut Db, ctx: &Ctx, ids: &[i64], _: &mut Args) -> ORes
     }
     for &id in ids {
         let missing_product = db.get_ids(ctx, SO, id, "order_line").into_iter().any(|l| {
-            db.get(ctx, SOL, l, "display_type")
-                .is_ok_and(|v| v.is_false())
+            db.get(ctx, SOL, l, "display_type").is_ok_and(|v| v.is_false())
                 && db.get_id(ctx, SOL, l, "product_id").is_none()
         });
         if missing_product {
-            return Err(OdooError::User(
-                "A line on these orders missing a product, you cannot confirm it.".into(),
-            ));
+            return Err(OdooError::User("A line on these orders missing a product, you cannot confirm it.".into()));
         }
     }
     let now = db.now();
-    db.write(
-        ctx,
-        SO,
-        ids,
-        Vals::new()
-            .with("state", Val::str("sale"))
-            .with("date_order", Val::Str(now)),
-    )?;
+    db.write(ctx, SO, ids, Vals::new().with("state", Val::str("sale")).with("date_order", Val::Str(now)))?;
     for &id in ids {
         stock::launch_for_order(db, ctx, id)?;
     }
@@ -747,14 +599,10 @@ pub fn action_confirm(db: &mut Db, ctx: &Ctx, ids: &[i64], _: &mut Args) -> ORes
 /// `disable_cancel_warning`, else cancels (draft invoices and open deliveries too).
 pub fn action_cancel(db: &mut Db, ctx: &Ctx, ids: &[i64], _: &mut Args) -> OResult<Ret> {
     if ids.iter().any(|i| db.get_bool(ctx, SO, *i, "locked")) {
-        return Err(OdooError::User(
-            "You cannot cancel a locked order. Please unlock it first.".into(),
-        ));
+        return Err(OdooError::User("You cannot cancel a locked order. Please unlock it first.".into()));
     }
     let warn = !ctx.flag("disable_cancel_warning")
-        && ids
-            .iter()
-            .any(|i| db.get_str(ctx, SO, *i, "state").as_deref() != Some("draft"));
+        && ids.iter().any(|i| db.get_str(ctx, SO, *i, "state").as_deref() != Some("draft"));
     if warn {
         let [id] = ids else {
             return Err(OdooError::value(format!(
@@ -792,19 +640,11 @@ pub fn cancel_orders(db: &mut Db, ctx: &Ctx, ids: &[i64]) -> OResult<()> {
     for &id in ids {
         for inv in order_invoices(db, ctx, id) {
             if db.get_str(ctx, "account.move", inv, "state").as_deref() == Some("draft") {
-                db.write(
-                    ctx,
-                    "account.move",
-                    &[inv],
-                    Vals::new().with("state", Val::str("cancel")),
-                )?;
+                db.write(ctx, "account.move", &[inv], Vals::new().with("state", Val::str("cancel")))?;
             }
         }
         for p in db.get_ids(&ctx.with_active_test(false), SO, id, "picking_ids") {
-            if !matches!(
-                db.get_str(ctx, "stock.picking", p, "state").as_deref(),
-                Some("done") | Some("cancel")
-            ) {
+            if !matches!(db.get_str(ctx, "stock.picking", p, "state").as_deref(), Some("done") | Some("cancel")) {
                 stock::cancel_picking(db, ctx, p)?;
             }
         }
@@ -817,20 +657,10 @@ pub fn action_draft(db: &mut Db, ctx: &Ctx, ids: &[i64], _: &mut Args) -> OResul
     let orders: Vec<i64> = ids
         .iter()
         .copied()
-        .filter(|i| {
-            matches!(
-                db.get_str(ctx, SO, *i, "state").as_deref(),
-                Some("cancel") | Some("sent")
-            )
-        })
+        .filter(|i| matches!(db.get_str(ctx, SO, *i, "state").as_deref(), Some("cancel") | Some("sent")))
         .collect();
     if !orders.is_empty() {
-        db.write(
-            ctx,
-            SO,
-            &orders,
-            Vals::new().with("state", Val::str("draft")),
-        )?;
+        db.write(ctx, SO, &orders, Vals::new().with("state", Val::str("draft")))?;
     }
     Ok(Ret::Value(Value::Boolean(true)))
 }

@@ -22,13 +22,7 @@ use crate::sandbox::openerp::orm::val::{Val, Vals};
 use crate::sandbox::openerp::orm::{Ctx, Db};
 
 /// Stock quantity fields of `product.product`.
-pub const QTY_FIELDS: &[&str] = &[
-    "qty_available",
-    "virtual_available",
-    "free_qty",
-    "incoming_qty",
-    "outgoing_qty",
-];
+pub const QTY_FIELDS: &[&str] = &["qty_available", "virtual_available", "free_qty", "incoming_qty", "outgoing_qty"];
 
 /// Labels of the quantity fields.
 pub fn qty_label(f: &str) -> &'static str {
@@ -73,22 +67,14 @@ fn now(db: &Db, _: &Ctx) -> Val {
 
 /// The model definitions of this module.
 pub fn models(modules: Modules) -> Vec<ModelDef> {
-    vec![
-        location(),
-        warehouse(),
-        picking_type(),
-        picking(modules),
-        stock_move(),
-        quant(),
-    ]
+    vec![location(), warehouse(), picking_type(), picking(modules), stock_move(), quant()]
 }
 
 fn location() -> ModelDef {
     let mut b = ModelBuilder::new("stock.location", "Inventory Locations");
     b.char("name", "Location Name").required().translate();
     b.char("complete_name", "Full Location Name").computed();
-    b.m2o("location_id", "Parent Location", "stock.location")
-        .cascade();
+    b.m2o("location_id", "Parent Location", "stock.location").cascade();
     b.o2m("child_ids", "Contains", "stock.location", "location_id");
     b.selection(
         "usage",
@@ -112,11 +98,7 @@ fn location() -> ModelDef {
     b.order("complete_name, id");
     b.hooks().display_name = Some(location_name);
     b.hooks().compute = Some(|db, ctx, id, f| {
-        Ok(if f.name == "complete_name" {
-            Val::Str(location_name(db, ctx, id))
-        } else {
-            f.empty_read()
-        })
+        Ok(if f.name == "complete_name" { Val::Str(location_name(db, ctx, id)) } else { f.empty_read() })
     });
     b.build()
 }
@@ -125,18 +107,10 @@ fn location_name(db: &Db, ctx: &Ctx, id: i64) -> String {
     let mut parts = Vec::new();
     let mut cur = Some(id);
     while let Some(l) = cur {
-        parts.push(
-            db.get_str(ctx, "stock.location", l, "name")
-                .unwrap_or_default(),
-        );
-        let usage = db
-            .get_str(ctx, "stock.location", l, "usage")
-            .unwrap_or_default();
-        cur = if usage == "view" || parts.len() > 64 {
-            None
-        } else {
-            db.get_id(ctx, "stock.location", l, "location_id")
-        };
+        parts.push(db.get_str(ctx, "stock.location", l, "name").unwrap_or_default());
+        let usage = db.get_str(ctx, "stock.location", l, "usage").unwrap_or_default();
+        cur =
+            if usage == "view" || parts.len() > 64 { None } else { db.get_id(ctx, "stock.location", l, "location_id") };
     }
     parts.reverse();
     parts.join("/")
@@ -147,9 +121,7 @@ fn warehouse() -> ModelDef {
     b.char("name", "Warehouse").required().index();
     b.char("code", "Short Name").required();
     b.boolean("active", "Active").default(Val::Bool(true));
-    b.m2o("company_id", "Company", "res.company")
-        .required()
-        .default_fn(company);
+    b.m2o("company_id", "Company", "res.company").required().default_fn(company);
     b.m2o("partner_id", "Address", "res.partner");
     b.m2o("view_location_id", "View Location", "stock.location");
     b.m2o("lot_stock_id", "Location Stock", "stock.location");
@@ -166,34 +138,19 @@ fn picking_type() -> ModelDef {
     b.selection(
         "code",
         "Type of Operation",
-        &[
-            ("incoming", "Receipt"),
-            ("outgoing", "Delivery"),
-            ("internal", "Internal Transfer"),
-        ],
+        &[("incoming", "Receipt"), ("outgoing", "Delivery"), ("internal", "Internal Transfer")],
     )
     .required();
     b.char("sequence_code", "Sequence Prefix").required();
     b.m2o("warehouse_id", "Warehouse", "stock.warehouse");
-    b.m2o(
-        "default_location_src_id",
-        "Default Source Location",
-        "stock.location",
-    );
-    b.m2o(
-        "default_location_dest_id",
-        "Default Destination Location",
-        "stock.location",
-    );
+    b.m2o("default_location_src_id", "Default Source Location", "stock.location");
+    b.m2o("default_location_dest_id", "Default Destination Location", "stock.location");
     b.boolean("active", "Active").default(Val::Bool(true));
-    b.m2o("company_id", "Company", "res.company")
-        .default_fn(company);
+    b.m2o("company_id", "Company", "res.company").default_fn(company);
     b.integer("sequence", "Sequence").default(Val::Int(10));
     b.order("sequence, id");
     b.hooks().display_name = Some(|db, ctx, id| {
-        let name = db
-            .get_str(ctx, "stock.picking.type", id, "name")
-            .unwrap_or_default();
+        let name = db.get_str(ctx, "stock.picking.type", id, "name").unwrap_or_default();
         match db
             .get_id(ctx, "stock.picking.type", id, "warehouse_id")
             .and_then(|w| db.get_str(ctx, "stock.warehouse", w, "name"))
@@ -210,65 +167,42 @@ fn picking(modules: Modules) -> ModelDef {
     b.char("name", "Reference").default(Val::str("/")).index();
     b.char("origin", "Source Document").index();
     b.m2o("partner_id", "Contact", "res.partner");
-    b.m2o("picking_type_id", "Operation Type", "stock.picking.type")
-        .required();
-    b.field(
-        "picking_type_code",
-        "Type of Operation",
-        crate::sandbox::openerp::orm::model::FType::Selection,
-    )
-    .related("picking_type_id.code")
-    .selection = vec![
+    b.m2o("picking_type_id", "Operation Type", "stock.picking.type").required();
+    b.field("picking_type_code", "Type of Operation", crate::sandbox::openerp::orm::model::FType::Selection)
+        .related("picking_type_id.code")
+        .selection = vec![
         ("incoming".into(), "Receipt".into()),
         ("outgoing".into(), "Delivery".into()),
         ("internal".into(), "Internal Transfer".into()),
     ];
-    b.m2o("location_id", "Source Location", "stock.location")
-        .required();
-    b.m2o("location_dest_id", "Destination Location", "stock.location")
-        .required();
-    b.selection("state", "Status", PICKING_STATES)
-        .default(Val::str("draft"))
-        .readonly();
+    b.m2o("location_id", "Source Location", "stock.location").required();
+    b.m2o("location_dest_id", "Destination Location", "stock.location").required();
+    b.selection("state", "Status", PICKING_STATES).default(Val::str("draft")).readonly();
     b.selection(
         "move_type",
         "Shipping Policy",
-        &[
-            ("direct", "As soon as possible"),
-            ("one", "When all products are ready"),
-        ],
+        &[("direct", "As soon as possible"), ("one", "When all products are ready")],
     )
     .required()
     .default(Val::str("direct"));
-    b.datetime("scheduled_date", "Scheduled Date")
-        .default_fn(now);
+    b.datetime("scheduled_date", "Scheduled Date").default_fn(now);
     b.datetime("date_deadline", "Deadline");
     b.datetime("date_done", "Date of Transfer");
     b.m2o("sale_id", "Sales Order", "sale.order").index();
     b.o2m("move_ids", "Stock Moves", "stock.move", "picking_id");
     b.m2o("backorder_id", "Back Order of", "stock.picking");
-    b.o2m(
-        "backorder_ids",
-        "Back Orders",
-        "stock.picking",
-        "backorder_id",
-    );
-    b.m2o("company_id", "Company", "res.company")
-        .default_fn(company);
+    b.o2m("backorder_ids", "Back Orders", "stock.picking", "backorder_id");
+    b.m2o("company_id", "Company", "res.company").default_fn(company);
     b.m2o("user_id", "Responsible", "res.users");
     b.html("note", "Notes");
-    b.selection("priority", "Priority", &[("0", "Normal"), ("1", "Urgent")])
-        .default(Val::str("0"));
+    b.selection("priority", "Priority", &[("0", "Normal"), ("1", "Urgent")]).default(Val::str("0"));
     if modules.delivery {
         b.char("carrier_tracking_ref", "Tracking Reference");
         b.float("weight", "Weight").computed();
     }
     b.order("priority desc, scheduled_date asc, id desc");
     b.hooks().before_create = Some(|db, ctx, vals| {
-        let named = vals
-            .get("name")
-            .and_then(|v| v.text("en_US"))
-            .is_some_and(|n| n != "/" && !n.is_empty());
+        let named = vals.get("name").and_then(|v| v.text("en_US")).is_some_and(|n| n != "/" && !n.is_empty());
         if !named && let Some(t) = vals.get("picking_type_id").and_then(Val::id) {
             vals.set("name", Val::Str(next_picking_name(db, ctx, t)));
         }
@@ -279,9 +213,7 @@ fn picking(modules: Modules) -> ModelDef {
             let mut w = Decimal::ZERO;
             for m in db.get_ids(ctx, "stock.picking", id, "move_ids") {
                 let p = db.get_id(ctx, "stock.move", m, "product_id");
-                w += p
-                    .map(|p| db.get_num(ctx, "product.product", p, "weight"))
-                    .unwrap_or_default()
+                w += p.map(|p| db.get_num(ctx, "product.product", p, "weight")).unwrap_or_default()
                     * db.get_num(ctx, "stock.move", m, "product_uom_qty");
             }
             Val::Num(w)
@@ -312,33 +244,20 @@ fn stock_move() -> ModelDef {
     b.char("name", "Description").required();
     b.integer("sequence", "Sequence").default(Val::Int(10));
     b.char("reference", "Reference").computed();
-    b.m2o("product_id", "Product", "product.product")
-        .required()
-        .restrict()
-        .index();
+    b.m2o("product_id", "Product", "product.product").required().restrict().index();
     b.float("product_uom_qty", "Demand").required();
     b.float("quantity", "Quantity");
     b.m2o("product_uom", "UoM", "uom.uom");
-    b.selection("state", "Status", MOVE_STATES)
-        .default(Val::str("draft"))
-        .readonly();
-    b.m2o("location_id", "Source Location", "stock.location")
-        .required();
-    b.m2o("location_dest_id", "Destination Location", "stock.location")
-        .required();
-    b.m2o("picking_id", "Transfer", "stock.picking")
-        .cascade()
-        .index();
-    b.m2o("sale_line_id", "Sale Line", "sale.order.line")
-        .index();
+    b.selection("state", "Status", MOVE_STATES).default(Val::str("draft")).readonly();
+    b.m2o("location_id", "Source Location", "stock.location").required();
+    b.m2o("location_dest_id", "Destination Location", "stock.location").required();
+    b.m2o("picking_id", "Transfer", "stock.picking").cascade().index();
+    b.m2o("sale_line_id", "Sale Line", "sale.order.line").index();
     b.m2o("picking_type_id", "Operation Type", "stock.picking.type");
     b.m2o("warehouse_id", "Warehouse", "stock.warehouse");
     b.char("origin", "Source Document");
-    b.datetime("date", "Date Scheduled")
-        .required()
-        .default_fn(now);
-    b.m2o("company_id", "Company", "res.company")
-        .default_fn(company);
+    b.datetime("date", "Date Scheduled").required().default_fn(now);
+    b.m2o("company_id", "Company", "res.company").default_fn(company);
     b.boolean("picked", "Picked");
     b.order("sequence, id");
     b.hooks().compute = Some(|db, ctx, id, f| {
@@ -358,19 +277,12 @@ fn stock_move() -> ModelDef {
 
 fn quant() -> ModelDef {
     let mut b = ModelBuilder::new("stock.quant", "Quants");
-    b.m2o("product_id", "Product", "product.product")
-        .required()
-        .restrict()
-        .index();
-    b.m2o("location_id", "Location", "stock.location")
-        .required()
-        .restrict();
+    b.m2o("product_id", "Product", "product.product").required().restrict().index();
+    b.m2o("location_id", "Location", "stock.location").required().restrict();
     b.float("quantity", "Quantity").readonly();
     b.float("reserved_quantity", "Reserved Quantity").readonly();
-    b.float("available_quantity", "Available Quantity")
-        .computed();
-    b.m2o("company_id", "Company", "res.company")
-        .default_fn(company);
+    b.float("available_quantity", "Available Quantity").computed();
+    b.m2o("company_id", "Company", "res.company").default_fn(company);
     b.datetime("in_date", "Incoming Date").default_fn(now);
     b.hooks().compute = Some(|db, ctx, id, f| {
         Ok(if f.name == "available_quantity" {
@@ -386,9 +298,7 @@ fn quant() -> ModelDef {
 }
 
 fn next_picking_name(db: &mut Db, ctx: &Ctx, picking_type: i64) -> String {
-    let code = db
-        .get_str(ctx, "stock.picking.type", picking_type, "sequence_code")
-        .unwrap_or_else(|| "OUT".into());
+    let code = db.get_str(ctx, "stock.picking.type", picking_type, "sequence_code").unwrap_or_else(|| "OUT".into());
     let wh = db
         .get_id(ctx, "stock.picking.type", picking_type, "warehouse_id")
         .and_then(|w| db.get_str(ctx, "stock.warehouse", w, "code"))
@@ -400,11 +310,7 @@ fn next_picking_name(db: &mut Db, ctx: &Ctx, picking_type: i64) -> String {
 /// The internal locations in the scope of the context (`location`, `warehouse`, or all
 /// warehouses), computed once per database change.
 pub fn context_locations(db: &Db, ctx: &Ctx) -> OResult<Arc<HashSet<i64>>> {
-    let key = format!(
-        "stock.locations\u{1}{:?}\u{1}{:?}",
-        ctx.get("location"),
-        ctx.get("warehouse")
-    );
+    let key = format!("stock.locations\u{1}{:?}\u{1}{:?}", ctx.get("location"), ctx.get("warehouse"));
     if let Some(hit) = db.memo_get(&key) {
         return Ok(hit);
     }
@@ -416,10 +322,7 @@ pub fn context_locations(db: &Db, ctx: &Ctx) -> OResult<Arc<HashSet<i64>>> {
         }
     };
     let mut roots: Vec<i64> = Vec::new();
-    if let Some(loc) = ctx
-        .get("location")
-        .filter(|v| !matches!(v, Value::Boolean(false) | Value::Nil))
-    {
+    if let Some(loc) = ctx.get("location").filter(|v| !matches!(v, Value::Boolean(false) | Value::Nil)) {
         for item in names(loc) {
             match item {
                 Value::String(s) => roots.extend(db.search_all(
@@ -431,10 +334,7 @@ pub fn context_locations(db: &Db, ctx: &Ctx) -> OResult<Arc<HashSet<i64>>> {
             }
         }
     } else {
-        let whs: Vec<i64> = match ctx
-            .get("warehouse")
-            .filter(|v| !matches!(v, Value::Boolean(false) | Value::Nil))
-        {
+        let whs: Vec<i64> = match ctx.get("warehouse").filter(|v| !matches!(v, Value::Boolean(false) | Value::Nil)) {
             Some(w) => {
                 let mut out = Vec::new();
                 for item in names(w) {
@@ -451,10 +351,7 @@ pub fn context_locations(db: &Db, ctx: &Ctx) -> OResult<Arc<HashSet<i64>>> {
             }
             None => db.search_all(ctx, "stock.warehouse", &Domain::all())?,
         };
-        roots.extend(
-            whs.into_iter()
-                .filter_map(|w| db.get_id(&all, "stock.warehouse", w, "view_location_id")),
-        );
+        roots.extend(whs.into_iter().filter_map(|w| db.get_id(&all, "stock.warehouse", w, "view_location_id")));
     }
     let set: HashSet<i64> = db
         .descendants("stock.location", "location_id", &roots)
@@ -476,10 +373,7 @@ pub fn product_quantity(db: &Db, ctx: &Ctx, product: i64, field: &str) -> Decima
     let mut reserved = Decimal::ZERO;
     if matches!(field, "qty_available" | "virtual_available" | "free_qty") {
         for q in db.referencing("stock.quant", "product_id", product) {
-            if db
-                .get_id(&all, "stock.quant", q, "location_id")
-                .is_some_and(|l| locs.contains(&l))
-            {
+            if db.get_id(&all, "stock.quant", q, "location_id").is_some_and(|l| locs.contains(&l)) {
                 on_hand += db.get_num(&all, "stock.quant", q, "quantity");
                 reserved += db.get_num(&all, "stock.quant", q, "reserved_quantity");
             }
@@ -488,18 +382,12 @@ pub fn product_quantity(db: &Db, ctx: &Ctx, product: i64, field: &str) -> Decima
     let (mut incoming, mut outgoing) = (Decimal::ZERO, Decimal::ZERO);
     if matches!(field, "virtual_available" | "incoming_qty" | "outgoing_qty") {
         for m in db.referencing("stock.move", "product_id", product) {
-            let state = db
-                .get_str(&all, "stock.move", m, "state")
-                .unwrap_or_default();
+            let state = db.get_str(&all, "stock.move", m, "state").unwrap_or_default();
             if !OPEN_MOVE_STATES.contains(&state.as_str()) {
                 continue;
             }
-            let src = db
-                .get_id(&all, "stock.move", m, "location_id")
-                .is_some_and(|l| locs.contains(&l));
-            let dst = db
-                .get_id(&all, "stock.move", m, "location_dest_id")
-                .is_some_and(|l| locs.contains(&l));
+            let src = db.get_id(&all, "stock.move", m, "location_id").is_some_and(|l| locs.contains(&l));
+            let dst = db.get_id(&all, "stock.move", m, "location_dest_id").is_some_and(|l| locs.contains(&l));
             let qty = db.get_num(&all, "stock.move", m, "product_uom_qty");
             if dst && !src {
                 incoming += qty;
@@ -526,10 +414,8 @@ pub fn qty_delivered(db: &Db, ctx: &Ctx, line: i64) -> Decimal {
         if db.get_str(&all, "stock.move", m, "state").as_deref() != Some("done") {
             continue;
         }
-        let usage = |f: &str| {
-            db.get_id(&all, "stock.move", m, f)
-                .and_then(|l| db.get_str(&all, "stock.location", l, "usage"))
-        };
+        let usage =
+            |f: &str| db.get_id(&all, "stock.move", m, f).and_then(|l| db.get_str(&all, "stock.location", l, "usage"));
         let qty = db.get_num(&all, "stock.move", m, "quantity");
         if usage("location_dest_id").as_deref() == Some("customer") {
             q += qty;
@@ -552,27 +438,16 @@ fn quant_for(db: &mut Db, ctx: &Ctx, product: i64, location: i64) -> OResult<i64
     db.create(
         ctx,
         "stock.quant",
-        Vals::new()
-            .with("product_id", Val::Id(product))
-            .with("location_id", Val::Id(location)),
+        Vals::new().with("product_id", Val::Id(product)).with("location_id", Val::Id(location)),
     )
 }
 
 fn is_storable(db: &Db, ctx: &Ctx, product: i64) -> bool {
-    db.get_str(
-        &ctx.with_active_test(false),
-        "product.product",
-        product,
-        "detailed_type",
-    )
-    .as_deref()
-        == Some("product")
+    db.get_str(&ctx.with_active_test(false), "product.product", product, "detailed_type").as_deref() == Some("product")
 }
 
 fn is_internal(db: &Db, ctx: &Ctx, location: Option<i64>) -> bool {
-    location
-        .and_then(|l| db.get_str(&ctx.with_active_test(false), "stock.location", l, "usage"))
-        .as_deref()
+    location.and_then(|l| db.get_str(&ctx.with_active_test(false), "stock.location", l, "usage")).as_deref()
         == Some("internal")
 }
 
@@ -591,39 +466,22 @@ pub fn reserve(db: &mut Db, ctx: &Ctx, mv: i64) -> OResult<()> {
     let mut reserved = db.get_num(&all, m, mv, "quantity");
     let src = db.get_id(&all, m, mv, "location_id");
     if !is_internal(db, ctx, src) || !is_storable(db, ctx, product) {
-        db.write(
-            ctx,
-            m,
-            &[mv],
-            Vals::new()
-                .with("quantity", Val::Num(demand))
-                .with("state", Val::str("assigned")),
-        )?;
+        db.write(ctx, m, &[mv], Vals::new().with("quantity", Val::Num(demand)).with("state", Val::str("assigned")))?;
         return Ok(());
     }
-    let scope = src
-        .map(|s| db.descendants("stock.location", "location_id", &[s]))
-        .unwrap_or_default();
+    let scope = src.map(|s| db.descendants("stock.location", "location_id", &[s])).unwrap_or_default();
     for q in db.referencing("stock.quant", "product_id", product) {
         if reserved >= demand {
             break;
         }
-        if !db
-            .get_id(&all, "stock.quant", q, "location_id")
-            .is_some_and(|l| scope.contains(&l))
-        {
+        if !db.get_id(&all, "stock.quant", q, "location_id").is_some_and(|l| scope.contains(&l)) {
             continue;
         }
         let qty = db.get_num(&all, "stock.quant", q, "quantity");
         let res = db.get_num(&all, "stock.quant", q, "reserved_quantity");
         let take = (qty - res).min(demand - reserved);
         if take > Decimal::ZERO {
-            db.write(
-                ctx,
-                "stock.quant",
-                &[q],
-                Vals::new().with("reserved_quantity", Val::Num(res + take)),
-            )?;
+            db.write(ctx, "stock.quant", &[q], Vals::new().with("reserved_quantity", Val::Num(res + take)))?;
             reserved += take;
         }
     }
@@ -634,14 +492,7 @@ pub fn reserve(db: &mut Db, ctx: &Ctx, mv: i64) -> OResult<()> {
     } else {
         "confirmed"
     };
-    db.write(
-        ctx,
-        m,
-        &[mv],
-        Vals::new()
-            .with("quantity", Val::Num(reserved))
-            .with("state", Val::str(state)),
-    )
+    db.write(ctx, m, &[mv], Vals::new().with("quantity", Val::Num(reserved)).with("state", Val::str(state)))
 }
 
 fn unreserve(db: &mut Db, ctx: &Ctx, mv: i64) -> OResult<()> {
@@ -655,28 +506,18 @@ fn unreserve(db: &mut Db, ctx: &Ctx, mv: i64) -> OResult<()> {
     if !is_internal(db, ctx, src) || !is_storable(db, ctx, product) {
         return Ok(());
     }
-    let scope = src
-        .map(|s| db.descendants("stock.location", "location_id", &[s]))
-        .unwrap_or_default();
+    let scope = src.map(|s| db.descendants("stock.location", "location_id", &[s])).unwrap_or_default();
     for q in db.referencing("stock.quant", "product_id", product) {
         if left <= Decimal::ZERO {
             break;
         }
-        if !db
-            .get_id(&all, "stock.quant", q, "location_id")
-            .is_some_and(|l| scope.contains(&l))
-        {
+        if !db.get_id(&all, "stock.quant", q, "location_id").is_some_and(|l| scope.contains(&l)) {
             continue;
         }
         let res = db.get_num(&all, "stock.quant", q, "reserved_quantity");
         let give = res.min(left);
         if give > Decimal::ZERO {
-            db.write(
-                ctx,
-                "stock.quant",
-                &[q],
-                Vals::new().with("reserved_quantity", Val::Num(res - give)),
-            )?;
+            db.write(ctx, "stock.quant", &[q], Vals::new().with("reserved_quantity", Val::Num(res - give)))?;
             left -= give;
         }
     }
@@ -697,10 +538,7 @@ pub fn recompute_picking_state(db: &mut Db, ctx: &Ctx, picking: i64) -> OResult<
         "cancel"
     } else if states.iter().all(|s| s == "done" || s == "cancel") {
         "done"
-    } else if states
-        .iter()
-        .any(|s| s == "assigned" || s == "partially_available")
-    {
+    } else if states.iter().any(|s| s == "assigned" || s == "partially_available") {
         "assigned"
     } else if states.iter().all(|s| s == "draft" || s == "cancel") {
         "draft"
@@ -744,11 +582,7 @@ pub fn launch_for_lines(db: &mut Db, ctx: &Ctx, order: i64, lines: &[i64]) -> OR
     }
     let wh = db
         .get_id(ctx, so, order, "warehouse_id")
-        .or_else(|| {
-            db.search_one(ctx, "stock.warehouse", &Domain::all())
-                .ok()
-                .flatten()
-        })
+        .or_else(|| db.search_one(ctx, "stock.warehouse", &Domain::all()).ok().flatten())
         .ok_or_else(|| OdooError::User("No warehouse is configured.".into()))?;
     let out_type = db
         .get_id(&all, "stock.warehouse", wh, "out_type_id")
@@ -758,21 +592,14 @@ pub fn launch_for_lines(db: &mut Db, ctx: &Ctx, order: i64, lines: &[i64]) -> OR
         .ok_or_else(|| OdooError::User("The warehouse has no stock location.".into()))?;
     let dest = customer_location(db, ctx)?;
     let name = db.get_str(ctx, so, order, "name").unwrap_or_default();
-    let open = db
-        .get_ids(&all, so, order, "picking_ids")
-        .into_iter()
-        .find(|p| {
-            !matches!(
-                db.get_str(&all, "stock.picking", *p, "state").as_deref(),
-                Some("done") | Some("cancel")
-            ) && db.get_id(&all, "stock.picking", *p, "picking_type_id") == Some(out_type)
-        });
+    let open = db.get_ids(&all, so, order, "picking_ids").into_iter().find(|p| {
+        !matches!(db.get_str(&all, "stock.picking", *p, "state").as_deref(), Some("done") | Some("cancel"))
+            && db.get_id(&all, "stock.picking", *p, "picking_type_id") == Some(out_type)
+    });
     let picking = match open {
         Some(p) => p,
         None => {
-            let scheduled = db
-                .get_str(ctx, so, order, "commitment_date")
-                .unwrap_or_else(|| db.now());
+            let scheduled = db.get_str(ctx, so, order, "commitment_date").unwrap_or_else(|| db.now());
             let mut v = Vals::new()
                 .with("picking_type_id", Val::Id(out_type))
                 .with("location_id", Val::Id(src))
@@ -794,17 +621,11 @@ pub fn launch_for_lines(db: &mut Db, ctx: &Ctx, order: i64, lines: &[i64]) -> OR
             Vals::new()
                 .with(
                     "name",
-                    Val::Str(
-                        db.get_str(ctx, "sale.order.line", line, "name")
-                            .unwrap_or_else(|| name.clone()),
-                    ),
+                    Val::Str(db.get_str(ctx, "sale.order.line", line, "name").unwrap_or_else(|| name.clone())),
                 )
                 .with("product_id", Val::Id(product))
                 .with("product_uom_qty", Val::Num(qty))
-                .with(
-                    "product_uom",
-                    Val::opt_id(db.get_id(&all, "product.product", product, "uom_id")),
-                )
+                .with("product_uom", Val::opt_id(db.get_id(&all, "product.product", product, "uom_id")))
                 .with("location_id", Val::Id(src))
                 .with("location_dest_id", Val::Id(dest))
                 .with("picking_id", Val::Id(picking))
@@ -827,29 +648,18 @@ pub fn change_line_demand(db: &mut Db, ctx: &Ctx, line: i64, delta: Decimal) -> 
             .get_id(&all, "sale.order.line", line, "order_id")
             .ok_or_else(|| OdooError::missing("sale.order.line", &[line], ctx.uid))?;
         let product = db.get_id(&all, "sale.order.line", line, "product_id");
-        if product.is_some_and(|p| {
-            db.get_str(&all, "product.product", p, "detailed_type")
-                .as_deref()
-                == Some("service")
-        }) {
+        if product
+            .is_some_and(|p| db.get_str(&all, "product.product", p, "detailed_type").as_deref() == Some("service"))
+        {
             return Ok(());
         }
-        let open = db
-            .referencing("stock.move", "sale_line_id", line)
-            .into_iter()
-            .find(|m| {
-                db.get_str(&all, "stock.move", *m, "state")
-                    .is_some_and(|s| OPEN_MOVE_STATES.contains(&s.as_str()))
-            });
+        let open = db.referencing("stock.move", "sale_line_id", line).into_iter().find(|m| {
+            db.get_str(&all, "stock.move", *m, "state").is_some_and(|s| OPEN_MOVE_STATES.contains(&s.as_str()))
+        });
         match open {
             Some(m) => {
                 let q = db.get_num(&all, "stock.move", m, "product_uom_qty") + delta;
-                db.write(
-                    ctx,
-                    "stock.move",
-                    &[m],
-                    Vals::new().with("product_uom_qty", Val::Num(q)),
-                )?;
+                db.write(ctx, "stock.move", &[m], Vals::new().with("product_uom_qty", Val::Num(q)))?;
                 reserve(db, ctx, m)?;
                 if let Some(p) = db.get_id(&all, "stock.move", m, "picking_id") {
                     recompute_picking_state(db, ctx, p)?;
@@ -870,10 +680,7 @@ pub fn change_line_demand(db: &mut Db, ctx: &Ctx, line: i64, delta: Decimal) -> 
             if left <= Decimal::ZERO {
                 break;
             }
-            if !db
-                .get_str(&all, "stock.move", m, "state")
-                .is_some_and(|s| OPEN_MOVE_STATES.contains(&s.as_str()))
-            {
+            if !db.get_str(&all, "stock.move", m, "state").is_some_and(|s| OPEN_MOVE_STATES.contains(&s.as_str())) {
                 continue;
             }
             let demand = db.get_num(&all, "stock.move", m, "product_uom_qty");
@@ -889,12 +696,7 @@ pub fn change_line_demand(db: &mut Db, ctx: &Ctx, line: i64, delta: Decimal) -> 
                     .with("state", Val::str("confirmed")),
             )?;
             if demand - cut <= Decimal::ZERO {
-                db.write(
-                    ctx,
-                    "stock.move",
-                    &[m],
-                    Vals::new().with("state", Val::str("cancel")),
-                )?;
+                db.write(ctx, "stock.move", &[m], Vals::new().with("state", Val::str("cancel")))?;
             } else {
                 reserve(db, ctx, m)?;
             }
@@ -910,20 +712,11 @@ pub fn change_line_demand(db: &mut Db, ctx: &Ctx, line: i64, delta: Decimal) -> 
 /// Cancels a transfer that is not done (reservations released).
 pub fn cancel_picking(db: &mut Db, ctx: &Ctx, picking: i64) -> OResult<()> {
     let all = ctx.with_active_test(false);
-    if db
-        .get_str(&all, "stock.picking", picking, "state")
-        .as_deref()
-        == Some("done")
-    {
-        return Err(OdooError::User(
-            "You cannot cancel a stock move that has been set to 'Done'.".into(),
-        ));
+    if db.get_str(&all, "stock.picking", picking, "state").as_deref() == Some("done") {
+        return Err(OdooError::User("You cannot cancel a stock move that has been set to 'Done'.".into()));
     }
     for m in db.get_ids(&all, "stock.picking", picking, "move_ids") {
-        if matches!(
-            db.get_str(&all, "stock.move", m, "state").as_deref(),
-            Some("done") | Some("cancel")
-        ) {
+        if matches!(db.get_str(&all, "stock.move", m, "state").as_deref(), Some("done") | Some("cancel")) {
             continue;
         }
         unreserve(db, ctx, m)?;
@@ -931,9 +724,7 @@ pub fn cancel_picking(db: &mut Db, ctx: &Ctx, picking: i64) -> OResult<()> {
             ctx,
             "stock.move",
             &[m],
-            Vals::new()
-                .with("state", Val::str("cancel"))
-                .with("quantity", Val::Num(Decimal::ZERO)),
+            Vals::new().with("state", Val::str("cancel")).with("quantity", Val::Num(Decimal::ZERO)),
         )?;
     }
     recompute_picking_state(db, ctx, picking)
@@ -955,10 +746,7 @@ pub fn validate_picking(
     if !db.exists(p, picking) {
         return Err(OdooError::missing(p, &[picking], ctx.uid));
     }
-    if matches!(
-        db.get_str(&all, p, picking, "state").as_deref(),
-        Some("done") | Some("cancel")
-    ) {
+    if matches!(db.get_str(&all, p, picking, "state").as_deref(), Some("done") | Some("cancel")) {
         return Err(OdooError::User(format!(
             "Transfer {} is already done or cancelled.",
             db.get_str(&all, p, picking, "name").unwrap_or_default()
@@ -968,10 +756,7 @@ pub fn validate_picking(
     let mut rest: Vec<(i64, Decimal)> = Vec::new();
     let now = db.now();
     for mv in db.get_ids(&all, p, picking, "move_ids") {
-        if matches!(
-            db.get_str(&all, "stock.move", mv, "state").as_deref(),
-            Some("done") | Some("cancel")
-        ) {
+        if matches!(db.get_str(&all, "stock.move", mv, "state").as_deref(), Some("done") | Some("cancel")) {
             continue;
         }
         let Some(product) = db.get_id(&all, "stock.move", mv, "product_id") else {
@@ -996,9 +781,7 @@ pub fn validate_picking(
                     ctx,
                     "stock.move",
                     &[mv],
-                    Vals::new()
-                        .with("state", Val::str("cancel"))
-                        .with("quantity", Val::Num(Decimal::ZERO)),
+                    Vals::new().with("state", Val::str("cancel")).with("quantity", Val::Num(Decimal::ZERO)),
                 )?;
             }
             continue;
@@ -1012,12 +795,7 @@ pub fn validate_picking(
             {
                 let q = quant_for(db, ctx, product, l)?;
                 let cur = db.get_num(&all, "stock.quant", q, "quantity");
-                db.write(
-                    ctx,
-                    "stock.quant",
-                    &[q],
-                    Vals::new().with("quantity", Val::Num(cur + sign * qty)),
-                )?;
+                db.write(ctx, "stock.quant", &[q], Vals::new().with("quantity", Val::Num(cur + sign * qty)))?;
             }
         }
         db.write(
@@ -1060,9 +838,7 @@ pub fn validate_picking(
         }
         let bo = db.create(ctx, p, v)?;
         for (mv, qty) in rest {
-            let state = db
-                .get_str(&all, "stock.move", mv, "state")
-                .unwrap_or_default();
+            let state = db.get_str(&all, "stock.move", mv, "state").unwrap_or_default();
             if state == "done" {
                 let mut nv = Vals::new()
                     .with("picking_id", Val::Id(bo))
@@ -1104,20 +880,9 @@ pub fn validate_picking(
 }
 
 /// Sets the on-hand quantity of a product in a location (an inventory adjustment).
-pub fn set_on_hand(
-    db: &mut Db,
-    ctx: &Ctx,
-    product: i64,
-    location: i64,
-    qty: Decimal,
-) -> OResult<()> {
+pub fn set_on_hand(db: &mut Db, ctx: &Ctx, product: i64, location: i64, qty: Decimal) -> OResult<()> {
     let q = quant_for(db, ctx, product, location)?;
-    db.write(
-        ctx,
-        "stock.quant",
-        &[q],
-        Vals::new().with("quantity", Val::Num(qty)),
-    )?;
+    db.write(ctx, "stock.quant", &[q], Vals::new().with("quantity", Val::Num(qty)))?;
     let moves: Vec<i64> = db
         .referencing("stock.move", "product_id", product)
         .into_iter()
@@ -1137,6 +902,5 @@ pub fn set_on_hand(
 
 /// True when the database has the `delivery` module's `stock.picking.carrier_tracking_ref`.
 pub fn has_tracking_ref(db: &Db) -> bool {
-    db.def("stock.picking")
-        .is_ok_and(|d| d.field("carrier_tracking_ref").is_some())
+    db.def("stock.picking").is_ok_and(|d| d.field("carrier_tracking_ref").is_some())
 }

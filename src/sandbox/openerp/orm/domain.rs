@@ -76,11 +76,7 @@ impl Domain {
 
     /// A single leaf.
     pub fn leaf(path: &str, op: &str, value: Value) -> Domain {
-        Domain::Leaf(Leaf {
-            path: path.to_owned(),
-            op: op.to_owned(),
-            value,
-        })
+        Domain::Leaf(Leaf { path: path.to_owned(), op: op.to_owned(), value })
     }
 
     /// AND of leaves.
@@ -94,10 +90,7 @@ impl Domain {
             Value::Array(a) => a.as_slice(),
             Value::Nil | Value::Boolean(false) => return Ok(Domain::all()),
             other => {
-                return Err(OdooError::value(format!(
-                    "Invalid domain {}",
-                    py_repr(other)
-                )));
+                return Err(OdooError::value(format!("Invalid domain {}", py_repr(other))));
             }
         };
         let mut pos = 0;
@@ -105,11 +98,7 @@ impl Domain {
         while pos < items.len() {
             out.push(parse_term(items, &mut pos, v)?);
         }
-        Ok(if out.len() == 1 {
-            out.pop().unwrap_or(Domain::Const(true))
-        } else {
-            Domain::And(out)
-        })
+        Ok(if out.len() == 1 { out.pop().unwrap_or(Domain::Const(true)) } else { Domain::And(out) })
     }
 
     /// True when some leaf, at any depth, is on `field` (Odoo looks for `active` to decide
@@ -126,21 +115,14 @@ impl Domain {
 
 fn parse_term(items: &[Value], pos: &mut usize, whole: &Value) -> OResult<Domain> {
     let Some(item) = items.get(*pos) else {
-        return Err(OdooError::value(format!(
-            "Domain {} is syntactically not correct.",
-            py_repr(whole)
-        )));
+        return Err(OdooError::value(format!("Domain {} is syntactically not correct.", py_repr(whole))));
     };
     *pos += 1;
     match item {
         Value::String(op) if op == "&" || op == "|" => {
             let a = parse_term(items, pos, whole)?;
             let b = parse_term(items, pos, whole)?;
-            Ok(if op == "&" {
-                Domain::And(vec![a, b])
-            } else {
-                Domain::Or(vec![a, b])
-            })
+            Ok(if op == "&" { Domain::And(vec![a, b]) } else { Domain::Or(vec![a, b]) })
         }
         Value::String(op) if op == "!" => Ok(Domain::Not(Box::new(parse_term(items, pos, whole)?))),
         Value::Array(t) if t.len() == 3 => {
@@ -158,11 +140,7 @@ fn parse_term(items: &[Value], pos: &mut usize, whole: &Value) -> OResult<Domain
             if !OPERATORS.contains(&op.as_str()) {
                 return Err(OdooError::value(format!("Invalid leaf {}", py_repr(item))));
             }
-            Ok(Domain::Leaf(Leaf {
-                path,
-                op,
-                value: t[2].clone(),
-            }))
+            Ok(Domain::Leaf(Leaf { path, op, value: t[2].clone() }))
         }
         other => Err(OdooError::value(format!("Invalid leaf {}", py_repr(other)))),
     }
@@ -212,11 +190,7 @@ pub enum Test {
     /// Ordered comparison (empty never matches).
     Cmp(Cmp, Key),
     /// SQL LIKE.
-    Like {
-        pattern: Vec<char>,
-        ci: bool,
-        negate: bool,
-    },
+    Like { pattern: Vec<char>, ci: bool, negate: bool },
     /// many2one in the set / an x2many has one in the set.
     RelIn(HashSet<i64>),
     /// many2one empty or not in the set / an x2many has none in the set.
@@ -375,16 +349,8 @@ pub fn like(pattern: &[char], text: &[char]) -> bool {
 /// Compiles a domain for `def` (the caller adds `active` handling).
 pub fn compile(db: &Db, ctx: &Ctx, def: &ModelDef, d: &Domain) -> OResult<CNode> {
     Ok(match d {
-        Domain::And(v) => CNode::And(
-            v.iter()
-                .map(|x| compile(db, ctx, def, x))
-                .collect::<OResult<_>>()?,
-        ),
-        Domain::Or(v) => CNode::Or(
-            v.iter()
-                .map(|x| compile(db, ctx, def, x))
-                .collect::<OResult<_>>()?,
-        ),
+        Domain::And(v) => CNode::And(v.iter().map(|x| compile(db, ctx, def, x)).collect::<OResult<_>>()?),
+        Domain::Or(v) => CNode::Or(v.iter().map(|x| compile(db, ctx, def, x)).collect::<OResult<_>>()?),
         Domain::Not(x) => CNode::Not(Box::new(compile(db, ctx, def, x)?)),
         Domain::Const(b) => CNode::Const(*b),
         Domain::Leaf(l) => compile_leaf(db, ctx, def, l)?,
@@ -407,57 +373,32 @@ fn compile_leaf(db: &Db, ctx: &Ctx, def: &ModelDef, l: &Leaf) -> OResult<CNode> 
         None => (l.path.as_str(), None),
     };
     let Some(fidx) = def.field_index(head) else {
-        return Err(OdooError::value(format!(
-            "Invalid field {}.{} in leaf {}",
-            def.name, head, repr
-        )));
+        return Err(OdooError::value(format!("Invalid field {}.{} in leaf {}", def.name, head, repr)));
     };
     let f = &def.fields[fidx];
     let slot = if head == "id" { None } else { Some(fidx) };
     if let Some(rest) = rest {
         let Some(rel) = f.relation.as_deref() else {
-            return Err(OdooError::value(format!(
-                "Invalid field {}.{} in leaf {}",
-                def.name, l.path, repr
-            )));
+            return Err(OdooError::value(format!("Invalid field {}.{} in leaf {}", def.name, l.path, repr)));
         };
         let sub = Domain::leaf(rest, &l.op, l.value.clone());
         let ids = db.search(&ctx.with_active_test(false), rel, &sub, None, 0, None)?;
         return Ok(CNode::Leaf(slot, Test::RelIn(ids.into_iter().collect())));
     }
-    let ftype = if head == "id" {
-        FType::Integer
-    } else {
-        f.ftype
-    };
+    let ftype = if head == "id" { FType::Integer } else { f.ftype };
     let op = l.op.as_str();
     let v = &l.value;
     if op == "=?" {
         if is_false(v) {
             return Ok(CNode::Const(true));
         }
-        return compile_leaf(
-            db,
-            ctx,
-            def,
-            &Leaf {
-                op: "=".into(),
-                ..l.clone()
-            },
-        );
+        return compile_leaf(db, ctx, def, &Leaf { op: "=".into(), ..l.clone() });
     }
     if op == "child_of" || op == "parent_of" {
-        let target = if ftype.is_relational() {
-            f.relation.clone().unwrap_or_default()
-        } else {
-            def.name.clone()
-        };
+        let target = if ftype.is_relational() { f.relation.clone().unwrap_or_default() } else { def.name.clone() };
         let tdef = db.def(&target)?;
         let Some(parent) = tdef.parent_field.clone() else {
-            return Err(OdooError::value(format!(
-                "Invalid field {}.{} in leaf {}",
-                def.name, l.path, repr
-            )));
+            return Err(OdooError::value(format!("Invalid field {}.{} in leaf {}", def.name, l.path, repr)));
         };
         let start = resolve_ids(db, ctx, &target, v)?;
         let ids = if op == "child_of" {
@@ -472,24 +413,11 @@ fn compile_leaf(db: &Db, ctx: &Ctx, def: &ModelDef, l: &Leaf) -> OResult<CNode> 
             return Err(OdooError::value(format!("Invalid leaf {repr}")));
         };
         let sub = Domain::parse(v)?;
-        let ids: HashSet<i64> = db
-            .search(ctx, rel, &sub, None, 0, None)?
-            .into_iter()
-            .collect();
-        return Ok(CNode::Leaf(
-            slot,
-            if op == "any" {
-                Test::RelIn(ids)
-            } else {
-                Test::RelNotIn(ids)
-            },
-        ));
+        let ids: HashSet<i64> = db.search(ctx, rel, &sub, None, 0, None)?.into_iter().collect();
+        return Ok(CNode::Leaf(slot, if op == "any" { Test::RelIn(ids) } else { Test::RelNotIn(ids) }));
     }
     let negative = matches!(op, "!=" | "not in" | "not like" | "not ilike");
-    let likeop = matches!(
-        op,
-        "like" | "ilike" | "=like" | "=ilike" | "not like" | "not ilike"
-    );
+    let likeop = matches!(op, "like" | "ilike" | "=like" | "=ilike" | "not like" | "not ilike");
     // Relational fields: ids directly, text through a name search on the comodel.
     if ftype.is_relational() {
         let rel = f.relation.clone().unwrap_or_default();
@@ -509,19 +437,13 @@ fn compile_leaf(db: &Db, ctx: &Ctx, def: &ModelDef, l: &Leaf) -> OResult<CNode> 
             match &item {
                 Value::Boolean(false) | Value::Nil => null = true,
                 Value::String(s) => {
-                    let name_op = if positive_op == "in" {
-                        "="
-                    } else {
-                        positive_op
-                    };
+                    let name_op = if positive_op == "in" { "=" } else { positive_op };
                     for id in db.name_search_ids(&ctx.with_active_test(false), &rel, s, name_op)? {
                         set.insert(id);
                     }
                 }
                 other => {
-                    let Key::I(id) = key_of(FType::Many2one, other, &repr)? else {
-                        unreachable!("ids are ints")
-                    };
+                    let Key::I(id) = key_of(FType::Many2one, other, &repr)? else { unreachable!("ids are ints") };
                     set.insert(id);
                 }
             }
@@ -533,19 +455,11 @@ fn compile_leaf(db: &Db, ctx: &Ctx, def: &ModelDef, l: &Leaf) -> OResult<CNode> 
             let c = cmp_of(op);
             return Ok(CNode::Leaf(slot, Test::Cmp(c, Key::I(first))));
         }
-        let t = if negative {
-            Test::RelNotIn(set)
-        } else {
-            Test::RelIn(set)
-        };
+        let t = if negative { Test::RelNotIn(set) } else { Test::RelIn(set) };
         if null {
             let n = CNode::Leaf(slot, Test::Null(!negative));
             let main = CNode::Leaf(slot, t);
-            return Ok(if negative {
-                CNode::And(vec![main, n])
-            } else {
-                CNode::Or(vec![main, n])
-            });
+            return Ok(if negative { CNode::And(vec![main, n]) } else { CNode::Or(vec![main, n]) });
         }
         return Ok(CNode::Leaf(slot, t));
     }
@@ -561,24 +475,9 @@ fn compile_leaf(db: &Db, ctx: &Ctx, def: &ModelDef, l: &Leaf) -> OResult<CNode> 
             },
         };
         let ci = op.contains("ilike");
-        let wrapped = if op.starts_with('=') {
-            text
-        } else {
-            format!("%{text}%")
-        };
-        let pattern: Vec<char> = if ci {
-            wrapped.to_lowercase().chars().collect()
-        } else {
-            wrapped.chars().collect()
-        };
-        return Ok(CNode::Leaf(
-            slot,
-            Test::Like {
-                pattern,
-                ci,
-                negate: negative,
-            },
-        ));
+        let wrapped = if op.starts_with('=') { text } else { format!("%{text}%") };
+        let pattern: Vec<char> = if ci { wrapped.to_lowercase().chars().collect() } else { wrapped.chars().collect() };
+        return Ok(CNode::Leaf(slot, Test::Like { pattern, ci, negate: negative }));
     }
     if ftype == FType::Boolean && (op == "=" || op == "!=") {
         let b = match v {
@@ -586,16 +485,10 @@ fn compile_leaf(db: &Db, ctx: &Ctx, def: &ModelDef, l: &Leaf) -> OResult<CNode> 
             Value::Nil => false,
             Value::Integer(i) => *i != 0,
             other => {
-                return Err(OdooError::value(format!(
-                    "Invalid value {} in leaf {repr}",
-                    py_repr(other)
-                )));
+                return Err(OdooError::value(format!("Invalid value {} in leaf {repr}", py_repr(other))));
             }
         };
-        return Ok(CNode::Leaf(
-            slot,
-            Test::Bool(if op == "=" { b } else { !b }),
-        ));
+        return Ok(CNode::Leaf(slot, Test::Bool(if op == "=" { b } else { !b })));
     }
     match op {
         "=" | "!=" => {
@@ -603,10 +496,7 @@ fn compile_leaf(db: &Db, ctx: &Ctx, def: &ModelDef, l: &Leaf) -> OResult<CNode> 
                 return Ok(CNode::Leaf(slot, Test::Null(op == "=")));
             }
             let k = normalize_key(key_of(ftype, v, &repr)?);
-            Ok(CNode::Leaf(
-                slot,
-                if op == "=" { Test::Eq(k) } else { Test::Ne(k) },
-            ))
+            Ok(CNode::Leaf(slot, if op == "=" { Test::Eq(k) } else { Test::Ne(k) }))
         }
         "in" | "not in" => {
             let mut set = HashSet::new();
@@ -618,23 +508,13 @@ fn compile_leaf(db: &Db, ctx: &Ctx, def: &ModelDef, l: &Leaf) -> OResult<CNode> 
                     set.insert(normalize_key(key_of(ftype, &item, &repr)?));
                 }
             }
-            Ok(CNode::Leaf(
-                slot,
-                if op == "in" {
-                    Test::In(set, null)
-                } else {
-                    Test::NotIn(set, null)
-                },
-            ))
+            Ok(CNode::Leaf(slot, if op == "in" { Test::In(set, null) } else { Test::NotIn(set, null) }))
         }
         "<" | "<=" | ">" | ">=" => {
             if is_false(v) {
                 return Ok(CNode::Const(false));
             }
-            Ok(CNode::Leaf(
-                slot,
-                Test::Cmp(cmp_of(op), normalize_key(key_of(ftype, v, &repr)?)),
-            ))
+            Ok(CNode::Leaf(slot, Test::Cmp(cmp_of(op), normalize_key(key_of(ftype, v, &repr)?))))
         }
         _ => Err(OdooError::value(format!("Invalid leaf {repr}"))),
     }
@@ -654,9 +534,7 @@ fn resolve_ids(db: &Db, ctx: &Ctx, model: &str, v: &Value) -> OResult<Vec<i64>> 
     let mut out = Vec::new();
     for item in value_list(v) {
         match &item {
-            Value::String(s) => {
-                out.extend(db.name_search_ids(&ctx.with_active_test(false), model, s, "ilike")?)
-            }
+            Value::String(s) => out.extend(db.name_search_ids(&ctx.with_active_test(false), model, s, "ilike")?),
             Value::Boolean(false) | Value::Nil => {}
             other => {
                 if let Key::I(i) = key_of(FType::Many2one, other, "child_of")? {
@@ -727,11 +605,9 @@ impl CNode {
             }
             CNode::Leaf(None, test) => match test {
                 Test::Eq(Key::I(i)) => Some(vec![*i]),
-                Test::In(set, false) => Some(
-                    set.iter()
-                        .filter_map(|k| if let Key::I(i) = k { Some(*i) } else { None })
-                        .collect(),
-                ),
+                Test::In(set, false) => {
+                    Some(set.iter().filter_map(|k| if let Key::I(i) = k { Some(*i) } else { None }).collect())
+                }
                 Test::RelIn(set) => Some(set.iter().copied().collect()),
                 _ => None,
             },
@@ -750,22 +626,17 @@ impl CNode {
                 let keys: Vec<IndexKey> = match test {
                     Test::Eq(k) => vec![index_key_of(k)?],
                     Test::In(set, null) => {
-                        let mut ks: Vec<IndexKey> =
-                            set.iter().map(index_key_of).collect::<Option<_>>()?;
+                        let mut ks: Vec<IndexKey> = set.iter().map(index_key_of).collect::<Option<_>>()?;
                         if *null {
                             ks.push(IndexKey::Null);
                         }
                         ks
                     }
-                    Test::RelIn(set) if f.ftype == FType::Many2one => {
-                        set.iter().map(|i| IndexKey::Int(*i)).collect()
-                    }
+                    Test::RelIn(set) if f.ftype == FType::Many2one => set.iter().map(|i| IndexKey::Int(*i)).collect(),
                     Test::Null(true) if f.ftype == FType::Many2one => vec![IndexKey::Null],
-                    Test::Like {
-                        pattern,
-                        ci: true,
-                        negate: false,
-                    } if !pattern.iter().any(|c| matches!(c, '%' | '_' | '\\')) => {
+                    Test::Like { pattern, ci: true, negate: false }
+                        if !pattern.iter().any(|c| matches!(c, '%' | '_' | '\\')) =>
+                    {
                         vec![IndexKey::Str(pattern.iter().collect())]
                     }
                     _ => return None,
@@ -835,11 +706,7 @@ fn test_value(test: &Test, val: &Val, ftype: FType, lang: &str) -> bool {
                 Cmp::Ge => o.is_ge(),
             },
         },
-        Test::Like {
-            pattern,
-            ci,
-            negate,
-        } => {
+        Test::Like { pattern, ci, negate } => {
             let text = match val {
                 Val::False => return *negate,
                 _ => match val.text(lang) {
@@ -851,11 +718,7 @@ fn test_value(test: &Test, val: &Val, ftype: FType, lang: &str) -> bool {
                     },
                 },
             };
-            let chars: Vec<char> = if *ci {
-                text.to_lowercase().chars().collect()
-            } else {
-                text.chars().collect()
-            };
+            let chars: Vec<char> = if *ci { text.to_lowercase().chars().collect() } else { text.chars().collect() };
             like(pattern, &chars) != *negate
         }
         Test::RelIn(set) => val.id().is_some_and(|i| set.contains(&i)),
@@ -892,13 +755,9 @@ mod tests {
             value::array([value::string("c"), value::string("in"), value::array([])]),
         ]))
         .unwrap();
-        let Domain::And(items) = d else {
-            panic!("{d:?}")
-        };
+        let Domain::And(items) = d else { panic!("{d:?}") };
         assert!(matches!(&items[0], Domain::Or(v) if v.len() == 2));
-        assert!(
-            matches!(&items[0], Domain::Or(v) if matches!(&v[1], Domain::Leaf(l) if l.op == "!="))
-        );
+        assert!(matches!(&items[0], Domain::Or(v) if matches!(&v[1], Domain::Leaf(l) if l.op == "!=")));
         assert!(
             Domain::parse(&value::array([
                 value::string("&"),
@@ -907,46 +766,20 @@ mod tests {
             .is_err()
         );
         assert!(
-            Domain::parse(&value::array([value::array([
-                value::string("a"),
-                value::string("~"),
-                value::int(1)
-            ])]))
-            .is_err()
+            Domain::parse(&value::array([value::array([value::string("a"), value::string("~"), value::int(1)])]))
+                .is_err()
         );
-        assert_eq!(
-            Domain::parse(&Value::Boolean(false)).unwrap(),
-            Domain::all()
-        );
+        assert_eq!(Domain::parse(&Value::Boolean(false)).unwrap(), Domain::all());
     }
 
     #[test]
     fn negative_tests_match_empty() {
         let set: HashSet<Key> = [Key::S("x".into())].into_iter().collect();
+        assert!(test_value(&Test::NotIn(set.clone(), false), &Val::False, FType::Char, "en_US"));
+        assert!(!test_value(&Test::In(set, false), &Val::False, FType::Char, "en_US"));
+        assert!(test_value(&Test::Ne(Key::S("x".into())), &Val::False, FType::Char, "en_US"));
         assert!(test_value(
-            &Test::NotIn(set.clone(), false),
-            &Val::False,
-            FType::Char,
-            "en_US"
-        ));
-        assert!(!test_value(
-            &Test::In(set, false),
-            &Val::False,
-            FType::Char,
-            "en_US"
-        ));
-        assert!(test_value(
-            &Test::Ne(Key::S("x".into())),
-            &Val::False,
-            FType::Char,
-            "en_US"
-        ));
-        assert!(test_value(
-            &Test::Like {
-                pattern: chars("%x%"),
-                ci: true,
-                negate: true
-            },
+            &Test::Like { pattern: chars("%x%"), ci: true, negate: true },
             &Val::False,
             FType::Char,
             "en_US"

@@ -52,12 +52,7 @@ pub struct Ctx {
 impl Ctx {
     /// Context of user `uid` with no keys.
     pub fn user(uid: i64) -> Ctx {
-        Ctx {
-            uid,
-            lang: EN.to_owned(),
-            active_test: true,
-            map: Map::new(),
-        }
+        Ctx { uid, lang: EN.to_owned(), active_test: true, map: Map::new() }
     }
 
     /// Context from the `context` struct of a call.
@@ -66,16 +61,8 @@ impl Ctx {
             Some(Value::String(l)) if LANGS.contains(&l.as_str()) => l.clone(),
             _ => EN.to_owned(),
         };
-        let active_test = !matches!(
-            map.get("active_test"),
-            Some(Value::Boolean(false)) | Some(Value::Integer(0))
-        );
-        Ctx {
-            uid,
-            lang,
-            active_test,
-            map,
-        }
+        let active_test = !matches!(map.get("active_test"), Some(Value::Boolean(false)) | Some(Value::Integer(0)));
+        Ctx { uid, lang, active_test, map }
     }
 
     /// A context key.
@@ -85,9 +72,7 @@ impl Ctx {
 
     /// True when the key is set to a true value.
     pub fn flag(&self, key: &str) -> bool {
-        self.map
-            .get(key)
-            .is_some_and(|v| crate::rpc::value::to_bool(key, v).unwrap_or(false))
+        self.map.get(key).is_some_and(|v| crate::rpc::value::to_bool(key, v).unwrap_or(false))
     }
 
     /// The same context with another `active_test`.
@@ -100,11 +85,7 @@ impl Ctx {
     /// The same context in another language.
     pub fn with_lang(&self, lang: &str) -> Ctx {
         let mut c = self.clone();
-        c.lang = if LANGS.contains(&lang) {
-            lang.to_owned()
-        } else {
-            EN.to_owned()
-        };
+        c.lang = if LANGS.contains(&lang) { lang.to_owned() } else { EN.to_owned() };
         c.map.insert("lang".into(), Value::String(c.lang.clone()));
         c
     }
@@ -182,10 +163,7 @@ impl Db {
                         || m.parent_field.as_deref() == Some(f.name.as_str());
                     wanted.then_some(col)
                 });
-                (
-                    m.name.clone(),
-                    Table::new(Arc::clone(m), cols.collect::<Vec<_>>()),
-                )
+                (m.name.clone(), Table::new(Arc::clone(m), cols.collect::<Vec<_>>()))
             })
             .collect();
         Db {
@@ -194,10 +172,7 @@ impl Db {
             seqs: HashMap::new(),
             undo: None,
             generation: 0,
-            cache: Mutex::new(SearchCache {
-                generation: 0,
-                entries: VecDeque::new(),
-            }),
+            cache: Mutex::new(SearchCache { generation: 0, entries: VecDeque::new() }),
             memo: Mutex::new((0, HashMap::new())),
             clock: None,
         }
@@ -284,10 +259,7 @@ impl Db {
 
     /// A model's definition (`UserError: Object x doesn't exist` for unknown models).
     pub fn def(&self, model: &str) -> OResult<Arc<ModelDef>> {
-        self.reg
-            .get(model)
-            .cloned()
-            .ok_or_else(|| OdooError::User(format!("Object {model} doesn't exist")))
+        self.reg.get(model).cloned().ok_or_else(|| OdooError::User(format!("Object {model} doesn't exist")))
     }
 
     /// A model's table.
@@ -295,9 +267,7 @@ impl Db {
     /// # Panics
     /// Never for models of the registry; other names are a programming error.
     pub fn table(&self, model: &str) -> &Table {
-        self.tables
-            .get(model)
-            .unwrap_or_else(|| panic!("no table for model {model}"))
+        self.tables.get(model).unwrap_or_else(|| panic!("no table for model {model}"))
     }
 
     /// True when the record exists.
@@ -307,10 +277,7 @@ impl Db {
 
     /// Every id of a model, ascending (archived included).
     pub fn all_ids(&self, model: &str) -> Vec<i64> {
-        self.tables
-            .get(model)
-            .map(|t| t.ids().collect())
-            .unwrap_or_default()
+        self.tables.get(model).map(|t| t.ids().collect()).unwrap_or_default()
     }
 
     fn put_row(&mut self, model: &str, id: i64, row: Option<Row>) {
@@ -327,9 +294,7 @@ impl Db {
     /// Sets a stored field without hooks or `write_date` (computed-stored values, seeds).
     pub fn set_stored(&mut self, model: &str, id: i64, field: &str, v: Val) -> OResult<()> {
         let def = self.def(model)?;
-        let f = def
-            .field(field)
-            .ok_or_else(|| OdooError::invalid_field(model, field))?;
+        let f = def.field(field).ok_or_else(|| OdooError::invalid_field(model, field))?;
         let Some(col) = f.column() else {
             return Err(OdooError::value(format!("{model}.{field} is not stored")));
         };
@@ -347,22 +312,13 @@ impl Db {
 
     /// The value of field `f` of record `id` (computed fields computed, x2many ids in the
     /// comodel's order, archived targets hidden when `active_test`).
-    pub fn value<'a>(
-        &'a self,
-        ctx: &Ctx,
-        def: &ModelDef,
-        id: i64,
-        f: &FieldDef,
-    ) -> OResult<Cow<'a, Val>> {
+    pub fn value<'a>(&'a self, ctx: &Ctx, def: &ModelDef, id: i64, f: &FieldDef) -> OResult<Cow<'a, Val>> {
         if f.name == "id" {
             return Ok(Cow::Owned(Val::Int(id)));
         }
         match &f.storage {
             Storage::Column(col) => {
-                let row = self
-                    .table(&def.name)
-                    .get(id)
-                    .ok_or_else(|| OdooError::missing(&def.name, &[id], ctx.uid))?;
+                let row = self.table(&def.name).get(id).ok_or_else(|| OdooError::missing(&def.name, &[id], ctx.uid))?;
                 let v = &row[*col];
                 if f.ftype == FType::Many2many
                     && let (Val::Ids(ids), Some(rel)) = (v, f.relation.as_deref())
@@ -378,36 +334,24 @@ impl Db {
                 let Some((parent, link)) = def.inherits.as_ref() else {
                     return Ok(Cow::Owned(Val::False));
                 };
-                let lf = def
-                    .field(link)
-                    .ok_or_else(|| OdooError::invalid_field(&def.name, link))?;
+                let lf = def.field(link).ok_or_else(|| OdooError::invalid_field(&def.name, link))?;
                 let pid = self.value(ctx, def, id, lf)?.id();
                 let Some(pid) = pid else {
                     return Ok(Cow::Owned(f.empty_read()));
                 };
                 let pdef = self.def(parent)?;
-                let pf = pdef
-                    .field(&f.name)
-                    .ok_or_else(|| OdooError::invalid_field(parent, &f.name))?;
+                let pf = pdef.field(&f.name).ok_or_else(|| OdooError::invalid_field(parent, &f.name))?;
                 self.value(ctx, &pdef, pid, pf)
             }
             Storage::One2many => Ok(Cow::Owned(Val::Ids(self.o2m_ids(ctx, f, id)))),
             Storage::Related(path) => {
-                let mut cur_def = self
-                    .reg
-                    .get(&def.name)
-                    .cloned()
-                    .ok_or_else(|| OdooError::invalid_field(&def.name, &f.name))?;
+                let mut cur_def =
+                    self.reg.get(&def.name).cloned().ok_or_else(|| OdooError::invalid_field(&def.name, &f.name))?;
                 let mut cur_id = id;
                 for (i, step) in path.iter().enumerate() {
-                    let sf = cur_def
-                        .field(step)
-                        .ok_or_else(|| OdooError::invalid_field(&cur_def.name, step))?
-                        .clone();
+                    let sf = cur_def.field(step).ok_or_else(|| OdooError::invalid_field(&cur_def.name, step))?.clone();
                     if i + 1 == path.len() {
-                        return Ok(Cow::Owned(
-                            self.value(ctx, &cur_def, cur_id, &sf)?.into_owned(),
-                        ));
+                        return Ok(Cow::Owned(self.value(ctx, &cur_def, cur_id, &sf)?.into_owned()));
                     }
                     let Some(next) = self.value(ctx, &cur_def, cur_id, &sf)?.id() else {
                         return Ok(Cow::Owned(f.empty_read()));
@@ -432,9 +376,7 @@ impl Db {
     /// The value of a field by name.
     pub fn get(&self, ctx: &Ctx, model: &str, id: i64, field: &str) -> OResult<Val> {
         let def = self.def(model)?;
-        let f = def
-            .field(field)
-            .ok_or_else(|| OdooError::invalid_field(model, field))?;
+        let f = def.field(field).ok_or_else(|| OdooError::invalid_field(model, field))?;
         Ok(self.value(ctx, &def, id, f)?.into_owned())
     }
 
@@ -445,16 +387,12 @@ impl Db {
 
     /// A number (`0` when empty or on error).
     pub fn get_num(&self, ctx: &Ctx, model: &str, id: i64, field: &str) -> Decimal {
-        self.get(ctx, model, id, field)
-            .map(|v| v.num())
-            .unwrap_or_default()
+        self.get(ctx, model, id, field).map(|v| v.num()).unwrap_or_default()
     }
 
     /// A flag (`false` when empty or on error).
     pub fn get_bool(&self, ctx: &Ctx, model: &str, id: i64, field: &str) -> bool {
-        self.get(ctx, model, id, field)
-            .map(|v| v.bool())
-            .unwrap_or(false)
+        self.get(ctx, model, id, field).map(|v| v.bool()).unwrap_or(false)
     }
 
     /// Text in the context language (`None` when empty or on error).
@@ -465,9 +403,7 @@ impl Db {
 
     /// x2many ids (empty on error).
     pub fn get_ids(&self, ctx: &Ctx, model: &str, id: i64, field: &str) -> Vec<i64> {
-        self.get(ctx, model, id, field)
-            .map(|v| v.ids().to_vec())
-            .unwrap_or_default()
+        self.get(ctx, model, id, field).map(|v| v.ids().to_vec()).unwrap_or_default()
     }
 
     fn o2m_ids(&self, ctx: &Ctx, f: &FieldDef, id: i64) -> Vec<i64> {
@@ -490,10 +426,7 @@ impl Db {
         };
         match table.lookup(col, &table::IndexKey::Int(target)) {
             Some(ids) => ids,
-            None => table
-                .ids()
-                .filter(|i| table.get(*i).is_some_and(|r| r[col].id() == Some(target)))
-                .collect(),
+            None => table.ids().filter(|i| table.get(*i).is_some_and(|r| r[col].id() == Some(target))).collect(),
         }
     }
 
@@ -547,39 +480,24 @@ impl Db {
         let def = self.def(model)?;
         let with_active;
         let dom = if def.has_active() && ctx.active_test && !domain.mentions("active") {
-            with_active = Domain::And(vec![
-                Domain::leaf("active", "=", Value::Boolean(true)),
-                domain.clone(),
-            ]);
+            with_active = Domain::And(vec![Domain::leaf("active", "=", Value::Boolean(true)), domain.clone()]);
             &with_active
         } else {
             domain
         };
         let cnode = domain::compile(self, ctx, &def, dom)?;
-        let order_text = order
-            .map(str::trim)
-            .filter(|o| !o.is_empty())
-            .unwrap_or(&def.order)
-            .to_owned();
+        let order_text = order.map(str::trim).filter(|o| !o.is_empty()).unwrap_or(&def.order).to_owned();
         let terms = parse_order(&def, &order_text)?;
         let table = self.table(model);
         let by_id = terms.len() == 1 && terms[0].field.is_none() && !terms[0].desc;
-        let cache_key = (table.len() >= CACHE_MIN_ROWS).then(|| {
-            format!(
-                "{model}\u{1}{dom:?}\u{1}{order_text}\u{1}{}\u{1}{:?}",
-                ctx.lang, ctx.map
-            )
-        });
+        let cache_key = (table.len() >= CACHE_MIN_ROWS)
+            .then(|| format!("{model}\u{1}{dom:?}\u{1}{order_text}\u{1}{}\u{1}{:?}", ctx.lang, ctx.map));
         if let Some(key) = &cache_key
             && let Some(hit) = self.cache_get(key)
         {
             return Ok(page(&hit, offset, limit));
         }
-        let stop_after = if cache_key.is_none() && by_id {
-            limit.map(|l| l + offset)
-        } else {
-            None
-        };
+        let stop_after = if cache_key.is_none() && by_id { limit.map(|l| l + offset) } else { None };
         let mut ids = Vec::new();
         let consider = |id: i64, ids: &mut Vec<i64>| -> OResult<bool> {
             if cnode.eval(self, ctx, &def, id)? {
@@ -621,32 +539,19 @@ impl Db {
 
     /// The first matching id in the default order.
     pub fn search_one(&self, ctx: &Ctx, model: &str, domain: &Domain) -> OResult<Option<i64>> {
-        Ok(self
-            .search(ctx, model, domain, None, 0, Some(1))?
-            .into_iter()
-            .next())
+        Ok(self.search(ctx, model, domain, None, 0, Some(1))?.into_iter().next())
     }
 
     fn cache_get(&self, key: &str) -> Option<Arc<Vec<i64>>> {
-        let cache = self
-            .cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if cache.generation != self.generation {
             return None;
         }
-        cache
-            .entries
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| Arc::clone(v))
+        cache.entries.iter().find(|(k, _)| k == key).map(|(_, v)| Arc::clone(v))
     }
 
     fn cache_put(&self, key: String, ids: Arc<Vec<i64>>) {
-        let mut cache = self
-            .cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if cache.generation != self.generation {
             cache.entries.clear();
             cache.generation = self.generation;
@@ -659,10 +564,7 @@ impl Db {
 
     /// A set of ids memoised under `key` until the next change.
     pub fn memo_get(&self, key: &str) -> Option<Arc<HashSet<i64>>> {
-        let memo = self
-            .memo
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let memo = self.memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if memo.0 != self.generation {
             return None;
         }
@@ -671,10 +573,7 @@ impl Db {
 
     /// Memoises a set of ids under `key` until the next change.
     pub fn memo_put(&self, key: String, ids: Arc<HashSet<i64>>) {
-        let mut memo = self
-            .memo
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut memo = self.memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if memo.0 != self.generation {
             memo.1.clear();
             memo.0 = self.generation;
@@ -684,13 +583,7 @@ impl Db {
 
     /// Ids of `model` whose record name (or the model's extra name-search fields) match `name`
     /// with `op` (`ilike`, `=`, …).
-    pub fn name_search_ids(
-        &self,
-        ctx: &Ctx,
-        model: &str,
-        name: &str,
-        op: &str,
-    ) -> OResult<Vec<i64>> {
+    pub fn name_search_ids(&self, ctx: &Ctx, model: &str, name: &str, op: &str) -> OResult<Vec<i64>> {
         let def = self.def(model)?;
         let dom = name_domain(&def, name, op);
         self.search_all(ctx, model, &dom)
@@ -741,13 +634,7 @@ impl Db {
         }
     }
 
-    fn sort_ids(
-        &self,
-        ctx: &Ctx,
-        def: &ModelDef,
-        ids: &mut Vec<i64>,
-        terms: &[OrderTerm],
-    ) -> OResult<()> {
+    fn sort_ids(&self, ctx: &Ctx, def: &ModelDef, ids: &mut Vec<i64>, terms: &[OrderTerm]) -> OResult<()> {
         if ids.len() < 2 {
             return Ok(());
         }
@@ -795,13 +682,7 @@ impl Db {
         Ok(())
     }
 
-    fn sort_key(
-        &self,
-        ctx: &Ctx,
-        def: &ModelDef,
-        id: i64,
-        field: Option<usize>,
-    ) -> OResult<Option<SortKey>> {
+    fn sort_key(&self, ctx: &Ctx, def: &ModelDef, id: i64, field: Option<usize>) -> OResult<Option<SortKey>> {
         let Some(i) = field else {
             return Ok(Some(SortKey::I(id)));
         };
@@ -820,9 +701,7 @@ impl Db {
                 let name = self.display_name(ctx, f.relation.as_deref().unwrap_or_default(), *t);
                 Some(SortKey::S(name.to_lowercase(), name))
             }
-            other => other
-                .text(&ctx.lang)
-                .map(|s| SortKey::S(s.to_lowercase(), s.to_owned())),
+            other => other.text(&ctx.lang).map(|s| SortKey::S(s.to_lowercase(), s.to_owned())),
         })
     }
 
@@ -846,10 +725,7 @@ impl Db {
         if let Some((parent, link)) = def.inherits.clone() {
             let mut parent_vals = Vals::new();
             for (k, v) in std::mem::take(&mut vals.0) {
-                if def
-                    .field(&k)
-                    .is_some_and(|f| f.storage == Storage::Delegated)
-                {
+                if def.field(&k).is_some_and(|f| f.storage == Storage::Delegated) {
                     parent_vals.0.push((k, v));
                 } else {
                     vals.0.push((k, v));
@@ -903,9 +779,7 @@ impl Db {
                     let stored = self.store_value(ctx, &def, f, &row[*col], val)?;
                     row[*col] = stored;
                 }
-                (Storage::Column(_) | Storage::One2many, In::Cmds(cmds)) => {
-                    later.push((f.clone(), cmds))
-                }
+                (Storage::Column(_) | Storage::One2many, In::Cmds(cmds)) => later.push((f.clone(), cmds)),
                 (Storage::Related(_), v) => related.0.push((k, v)),
                 _ => {}
             }
@@ -914,17 +788,9 @@ impl Db {
             if f.required
                 && let Some(col) = f.column()
                 && matches!(row[col], Val::False)
-                && !matches!(
-                    f.ftype,
-                    FType::Boolean | FType::Integer | FType::Float | FType::Monetary
-                )
+                && !matches!(f.ftype, FType::Boolean | FType::Integer | FType::Float | FType::Monetary)
             {
-                return Err(OdooError::not_null(
-                    &def.description,
-                    model,
-                    &f.label,
-                    &f.name,
-                ));
+                return Err(OdooError::not_null(&def.description, model, &f.label, &f.name));
             }
         }
         self.put_row(model, id, Some(row));
@@ -954,11 +820,7 @@ impl Db {
                 return Err(OdooError::invalid_field(model, k));
             }
         }
-        let missing: Vec<i64> = ids
-            .iter()
-            .copied()
-            .filter(|i| !self.exists(model, *i))
-            .collect();
+        let missing: Vec<i64> = ids.iter().copied().filter(|i| !self.exists(model, *i)).collect();
         if !missing.is_empty() {
             return Err(OdooError::missing(model, &missing, ctx.uid));
         }
@@ -968,9 +830,7 @@ impl Db {
         }
         if let Some(pf) = def.parent_field.as_deref()
             && let Some(parent) = vals.get(pf).and_then(Val::id)
-            && ids
-                .iter()
-                .any(|&id| self.descendants(model, pf, &[id]).contains(&parent))
+            && ids.iter().any(|&id| self.descendants(model, pf, &[id]).contains(&parent))
         {
             return Err(OdooError::Validation("Recursion Detected.".into()));
         }
@@ -995,10 +855,7 @@ impl Db {
         if !delegated.is_empty()
             && let Some((parent, link)) = def.inherits.clone()
         {
-            let mut pids: Vec<i64> = ids
-                .iter()
-                .filter_map(|i| self.get_id(ctx, model, *i, &link))
-                .collect();
+            let mut pids: Vec<i64> = ids.iter().filter_map(|i| self.get_id(ctx, model, *i, &link)).collect();
             pids.sort_unstable();
             pids.dedup();
             self.write(ctx, &parent, &pids, delegated)?;
@@ -1014,17 +871,9 @@ impl Db {
                 let stored = self.store_value(ctx, &def, f, &row[col], val.clone())?;
                 if f.required
                     && matches!(stored, Val::False)
-                    && !matches!(
-                        f.ftype,
-                        FType::Boolean | FType::Integer | FType::Float | FType::Monetary
-                    )
+                    && !matches!(f.ftype, FType::Boolean | FType::Integer | FType::Float | FType::Monetary)
                 {
-                    return Err(OdooError::not_null(
-                        &def.description,
-                        model,
-                        &f.label,
-                        &f.name,
-                    ));
+                    return Err(OdooError::not_null(&def.description, model, &f.label, &f.name));
                 }
                 row[col] = stored;
             }
@@ -1062,11 +911,7 @@ impl Db {
                     let Some(next) = self.get_id(ctx, &model, cur, step) else {
                         break;
                     };
-                    let rel = self
-                        .def(&model)?
-                        .field(step)
-                        .and_then(|f| f.relation.clone())
-                        .unwrap_or_default();
+                    let rel = self.def(&model)?.field(step).and_then(|f| f.relation.clone()).unwrap_or_default();
                     model = rel;
                     cur = next;
                 }
@@ -1083,11 +928,7 @@ impl Db {
     /// Deletes records like `records.unlink()` (cascades, restricts and nulls references).
     pub fn unlink(&mut self, ctx: &Ctx, model: &str, ids: &[i64]) -> OResult<()> {
         let def = self.def(model)?;
-        let missing: Vec<i64> = ids
-            .iter()
-            .copied()
-            .filter(|i| !self.exists(model, *i))
-            .collect();
+        let missing: Vec<i64> = ids.iter().copied().filter(|i| !self.exists(model, *i)).collect();
         if !missing.is_empty() {
             return Err(OdooError::missing(model, &missing, ctx.uid));
         }
@@ -1106,18 +947,11 @@ impl Db {
                         let holders: Vec<i64> = self
                             .table(&other.name)
                             .ids()
-                            .filter(|h| {
-                                self.table(&other.name)
-                                    .get(*h)
-                                    .is_some_and(|r| r[col].ids().contains(&id))
-                            })
+                            .filter(|h| self.table(&other.name).get(*h).is_some_and(|r| r[col].ids().contains(&id)))
                             .collect();
                         for h in holders {
-                            let mut v = self
-                                .table(&other.name)
-                                .get(h)
-                                .map(|r| r[col].ids().to_vec())
-                                .unwrap_or_default();
+                            let mut v =
+                                self.table(&other.name).get(h).map(|r| r[col].ids().to_vec()).unwrap_or_default();
                             v.retain(|x| *x != id);
                             self.set_stored(&other.name, h, &f.name, Val::Ids(v))?;
                         }
@@ -1133,10 +967,7 @@ impl Db {
                     }
                     match f.ondelete {
                         OnDelete::Cascade => {
-                            let alive: Vec<i64> = refs
-                                .into_iter()
-                                .filter(|r| self.exists(&other.name, *r))
-                                .collect();
+                            let alive: Vec<i64> = refs.into_iter().filter(|r| self.exists(&other.name, *r)).collect();
                             if !alive.is_empty() {
                                 self.unlink(ctx, &other.name, &alive)?;
                             }
@@ -1173,14 +1004,7 @@ impl Db {
     }
 
     /// Converts a new value for storage: int4 range, foreign keys, translations.
-    fn store_value(
-        &self,
-        ctx: &Ctx,
-        def: &ModelDef,
-        f: &FieldDef,
-        old: &Val,
-        new: Val,
-    ) -> OResult<Val> {
+    fn store_value(&self, ctx: &Ctx, def: &ModelDef, f: &FieldDef, old: &Val, new: Val) -> OResult<Val> {
         match (&f.ftype, &new) {
             (FType::Integer, Val::Int(i)) if i32::try_from(*i).is_err() => {
                 return Err(OdooError::integer_out_of_range());
@@ -1210,22 +1034,12 @@ impl Db {
                 t.insert(&ctx.lang, s);
                 Val::Tr(t)
             }
-            (_, Val::Str(s)) => Val::Tr(Box::new(val::Trans::new([
-                (EN, s.clone()),
-                (ctx.lang.as_str(), s),
-            ]))),
+            (_, Val::Str(s)) => Val::Tr(Box::new(val::Trans::new([(EN, s.clone()), (ctx.lang.as_str(), s)]))),
             (_, other) => other,
         })
     }
 
-    fn apply_x2m(
-        &mut self,
-        ctx: &Ctx,
-        def: &ModelDef,
-        id: i64,
-        f: &FieldDef,
-        cmds: Vec<Cmd>,
-    ) -> OResult<()> {
+    fn apply_x2m(&mut self, ctx: &Ctx, def: &ModelDef, id: i64, f: &FieldDef, cmds: Vec<Cmd>) -> OResult<()> {
         let Some(rel) = f.relation.clone() else {
             return Ok(());
         };
@@ -1248,9 +1062,7 @@ impl Db {
                     Cmd::Update(cid, vals) => self.write(ctx, &rel, &[cid], vals)?,
                     Cmd::Delete(cid) => self.unlink(ctx, &rel, &[cid])?,
                     Cmd::Unlink(cid) => detach(self, cid)?,
-                    Cmd::Link(cid) => {
-                        self.write(ctx, &rel, &[cid], Vals::new().with(&inv, Val::Id(id)))?
-                    }
+                    Cmd::Link(cid) => self.write(ctx, &rel, &[cid], Vals::new().with(&inv, Val::Id(id)))?,
                     Cmd::Clear => {
                         for cid in self.referencing(&rel, &inv, id) {
                             detach(self, cid)?;
@@ -1271,11 +1083,7 @@ impl Db {
             return Ok(());
         }
         let Some(col) = f.column() else { return Ok(()) };
-        let mut cur: Vec<i64> = self
-            .table(&def.name)
-            .get(id)
-            .map(|r| r[col].ids().to_vec())
-            .unwrap_or_default();
+        let mut cur: Vec<i64> = self.table(&def.name).get(id).map(|r| r[col].ids().to_vec()).unwrap_or_default();
         for cmd in cmds {
             match cmd {
                 Cmd::Create(vals) => {
@@ -1342,15 +1150,8 @@ pub fn name_domain(def: &ModelDef, name: &str, op: &str) -> Domain {
     if fields.is_empty() {
         fields.push(def.rec_name.as_deref().unwrap_or("id"));
     }
-    let leaves: Vec<Domain> = fields
-        .iter()
-        .map(|f| Domain::leaf(f, op, Value::String(name.to_owned())))
-        .collect();
-    if leaves.len() == 1 {
-        leaves.into_iter().next().unwrap_or(Domain::Const(false))
-    } else {
-        Domain::Or(leaves)
-    }
+    let leaves: Vec<Domain> = fields.iter().map(|f| Domain::leaf(f, op, Value::String(name.to_owned()))).collect();
+    if leaves.len() == 1 { leaves.into_iter().next().unwrap_or(Domain::Const(false)) } else { Domain::Or(leaves) }
 }
 
 fn parse_order(def: &ModelDef, text: &str) -> OResult<Vec<OrderTerm>> {
@@ -1374,11 +1175,7 @@ fn parse_order(def: &ModelDef, text: &str) -> OResult<Vec<OrderTerm>> {
         };
         let rest: Vec<&str> = words
             .iter()
-            .skip(if words.get(1).is_some_and(|w| w == "asc" || w == "desc") {
-                2
-            } else {
-                1
-            })
+            .skip(if words.get(1).is_some_and(|w| w == "asc" || w == "desc") { 2 } else { 1 })
             .map(String::as_str)
             .collect();
         let nulls_first = match rest.as_slice() {
@@ -1388,11 +1185,7 @@ fn parse_order(def: &ModelDef, text: &str) -> OResult<Vec<OrderTerm>> {
             _ => return Err(bad()),
         };
         if name == "id" {
-            out.push(OrderTerm {
-                field: None,
-                desc,
-                nulls_first,
-            });
+            out.push(OrderTerm { field: None, desc, nulls_first });
             continue;
         }
         let Some(i) = def.field_index(name) else {
@@ -1405,11 +1198,7 @@ fn parse_order(def: &ModelDef, text: &str) -> OResult<Vec<OrderTerm>> {
         if def.fields[i].ftype.is_x2many() {
             return Err(bad());
         }
-        out.push(OrderTerm {
-            field: Some(i),
-            desc,
-            nulls_first,
-        });
+        out.push(OrderTerm { field: Some(i), desc, nulls_first });
     }
     if out.is_empty() {
         return Err(bad());
@@ -1447,56 +1236,21 @@ mod tests {
     fn create_search_order_and_translations() {
         let mut db = db();
         let ctx = Ctx::user(2);
-        let root = db
-            .create(&ctx, "t.cat", Vals::new().with("name", Val::str("Root")))
-            .unwrap();
+        let root = db.create(&ctx, "t.cat", Vals::new().with("name", Val::str("Root"))).unwrap();
         let a = db
-            .create(
-                &ctx,
-                "t.cat",
-                Vals::new()
-                    .with("name", Val::str("beta"))
-                    .with("parent_id", Val::Id(root)),
-            )
+            .create(&ctx, "t.cat", Vals::new().with("name", Val::str("beta")).with("parent_id", Val::Id(root)))
             .unwrap();
         let b = db
-            .create(
-                &ctx,
-                "t.cat",
-                Vals::new()
-                    .with("name", Val::str("Alpha"))
-                    .with("parent_id", Val::Id(a)),
-            )
+            .create(&ctx, "t.cat", Vals::new().with("name", Val::str("Alpha")).with("parent_id", Val::Id(a)))
             .unwrap();
-        assert_eq!(
-            db.search_all(&ctx, "t.cat", &Domain::all()).unwrap(),
-            vec![b, a, root]
-        );
+        assert_eq!(db.search_all(&ctx, "t.cat", &Domain::all()).unwrap(), vec![b, a, root]);
         assert_eq!(db.get_ids(&ctx, "t.cat", root, "child_ids"), vec![a]);
         let fr = ctx.with_lang("fr_FR");
-        db.write(
-            &fr,
-            "t.cat",
-            &[b],
-            Vals::new().with("name", Val::str("Alpha FR")),
-        )
-        .unwrap();
-        assert_eq!(
-            db.get_str(&ctx, "t.cat", b, "name").as_deref(),
-            Some("Alpha")
-        );
-        assert_eq!(
-            db.get_str(&fr, "t.cat", b, "name").as_deref(),
-            Some("Alpha FR")
-        );
-        assert_eq!(
-            db.search_all(&fr, "t.cat", &leaf("name", "ilike", value::string("fr")))
-                .unwrap(),
-            vec![b]
-        );
-        let sub = db
-            .search_all(&ctx, "t.cat", &leaf("id", "child_of", value::int(a as i32)))
-            .unwrap();
+        db.write(&fr, "t.cat", &[b], Vals::new().with("name", Val::str("Alpha FR"))).unwrap();
+        assert_eq!(db.get_str(&ctx, "t.cat", b, "name").as_deref(), Some("Alpha"));
+        assert_eq!(db.get_str(&fr, "t.cat", b, "name").as_deref(), Some("Alpha FR"));
+        assert_eq!(db.search_all(&fr, "t.cat", &leaf("name", "ilike", value::string("fr"))).unwrap(), vec![b]);
+        let sub = db.search_all(&ctx, "t.cat", &leaf("id", "child_of", value::int(a as i32))).unwrap();
         assert_eq!(sub, vec![b, a]);
         let err = db.create(&ctx, "t.cat", Vals::new()).unwrap_err();
         assert!(err.to_string().contains("Field: Name (name)"), "{err}");
@@ -1507,114 +1261,58 @@ mod tests {
         let mut db = db();
         let ctx = Ctx::user(2);
         db.begin();
-        let x = db
-            .create(&ctx, "t.item", Vals::new().with("code", Val::str("X")))
-            .unwrap();
+        let x = db.create(&ctx, "t.item", Vals::new().with("code", Val::str("X"))).unwrap();
         db.rollback();
         assert!(!db.exists("t.item", x));
-        let y = db
-            .create(&ctx, "t.item", Vals::new().with("code", Val::str("Y")))
-            .unwrap();
+        let y = db.create(&ctx, "t.item", Vals::new().with("code", Val::str("Y"))).unwrap();
         assert_eq!(y, x + 1);
-        assert_eq!(
-            db.search_all(&ctx, "t.item", &leaf("code", "=ilike", value::string("y")))
-                .unwrap(),
-            vec![y]
-        );
-        assert!(
-            db.search_all(&ctx, "t.item", &leaf("code", "=", value::string("y")))
-                .unwrap()
-                .is_empty()
-        );
+        assert_eq!(db.search_all(&ctx, "t.item", &leaf("code", "=ilike", value::string("y"))).unwrap(), vec![y]);
+        assert!(db.search_all(&ctx, "t.item", &leaf("code", "=", value::string("y"))).unwrap().is_empty());
     }
 
     #[test]
     fn archived_records_hidden_unless_asked() {
         let mut db = db();
         let ctx = Ctx::user(2);
-        let a = db
-            .create(&ctx, "t.cat", Vals::new().with("name", Val::str("A")))
-            .unwrap();
-        let b = db
-            .create(
-                &ctx,
-                "t.cat",
-                Vals::new()
-                    .with("name", Val::str("B"))
-                    .with("active", Val::Bool(false)),
-            )
-            .unwrap();
-        assert_eq!(
-            db.search_all(&ctx, "t.cat", &Domain::all()).unwrap(),
-            vec![a]
-        );
-        assert_eq!(
-            db.search_all(&ctx.with_active_test(false), "t.cat", &Domain::all())
-                .unwrap(),
-            vec![a, b]
-        );
-        assert_eq!(
-            db.search_all(&ctx, "t.cat", &leaf("active", "=", Value::Boolean(false)))
-                .unwrap(),
-            vec![b]
-        );
+        let a = db.create(&ctx, "t.cat", Vals::new().with("name", Val::str("A"))).unwrap();
+        let b =
+            db.create(&ctx, "t.cat", Vals::new().with("name", Val::str("B")).with("active", Val::Bool(false))).unwrap();
+        assert_eq!(db.search_all(&ctx, "t.cat", &Domain::all()).unwrap(), vec![a]);
+        assert_eq!(db.search_all(&ctx.with_active_test(false), "t.cat", &Domain::all()).unwrap(), vec![a, b]);
+        assert_eq!(db.search_all(&ctx, "t.cat", &leaf("active", "=", Value::Boolean(false))).unwrap(), vec![b]);
     }
 
     #[test]
     fn unlink_cascades_and_m2m_commands() {
         let mut db = db();
         let ctx = Ctx::user(2);
-        let root = db
-            .create(&ctx, "t.cat", Vals::new().with("name", Val::str("R")))
-            .unwrap();
-        let child = db
-            .create(
-                &ctx,
-                "t.cat",
-                Vals::new()
-                    .with("name", Val::str("C"))
-                    .with("parent_id", Val::Id(root)),
-            )
-            .unwrap();
+        let root = db.create(&ctx, "t.cat", Vals::new().with("name", Val::str("R"))).unwrap();
+        let child =
+            db.create(&ctx, "t.cat", Vals::new().with("name", Val::str("C")).with("parent_id", Val::Id(root))).unwrap();
         let item = db
             .create(
                 &ctx,
                 "t.item",
-                Vals::new()
-                    .with("cat_id", Val::Id(child))
-                    .with_cmds("tag_ids", vec![Cmd::Set(vec![root, child])]),
+                Vals::new().with("cat_id", Val::Id(child)).with_cmds("tag_ids", vec![Cmd::Set(vec![root, child])]),
             )
             .unwrap();
         assert_eq!(db.get_ids(&ctx, "t.item", item, "tag_ids").len(), 2);
-        db.write(
-            &ctx,
-            "t.item",
-            &[item],
-            Vals::new().with_cmds("tag_ids", vec![Cmd::Unlink(root)]),
-        )
-        .unwrap();
+        db.write(&ctx, "t.item", &[item], Vals::new().with_cmds("tag_ids", vec![Cmd::Unlink(root)])).unwrap();
         assert_eq!(db.get_ids(&ctx, "t.item", item, "tag_ids"), vec![child]);
         db.unlink(&ctx, "t.cat", &[root]).unwrap();
         assert!(!db.exists("t.cat", child));
         assert_eq!(db.get(&ctx, "t.item", item, "cat_id").unwrap(), Val::False);
         assert!(db.get_ids(&ctx, "t.item", item, "tag_ids").is_empty());
-        assert!(matches!(
-            db.unlink(&ctx, "t.cat", &[root]),
-            Err(OdooError::Missing(_))
-        ));
+        assert!(matches!(db.unlink(&ctx, "t.cat", &[root]), Err(OdooError::Missing(_))));
     }
 
     #[test]
     fn int4_checks() {
         let mut db = db();
         let ctx = Ctx::user(2);
-        let err = db
-            .create(&ctx, "t.item", Vals::new().with("qty", Val::Int(1 << 33)))
-            .unwrap_err();
+        let err = db.create(&ctx, "t.item", Vals::new().with("qty", Val::Int(1 << 33))).unwrap_err();
         assert!(err.to_string().contains("integer out of range"));
-        let err = db
-            .search_all(&ctx, "t.item", &leaf("id", "=", Value::Long(1 << 32)))
-            .unwrap_err();
+        let err = db.search_all(&ctx, "t.item", &leaf("id", "=", Value::Long(1 << 32))).unwrap_err();
         assert!(err.to_string().contains("out of range for type integer"));
     }
 }

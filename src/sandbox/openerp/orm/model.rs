@@ -101,13 +101,7 @@ impl FType {
     pub fn is_text(self) -> bool {
         matches!(
             self,
-            FType::Char
-                | FType::Text
-                | FType::Html
-                | FType::Selection
-                | FType::Date
-                | FType::Datetime
-                | FType::Binary
+            FType::Char | FType::Text | FType::Html | FType::Selection | FType::Date | FType::Datetime | FType::Binary
         )
     }
 }
@@ -200,11 +194,7 @@ impl FieldDef {
     fn new(name: &str, label: &str, ftype: FType) -> Self {
         FieldDef {
             name: name.to_owned(),
-            label: if label.is_empty() {
-                default_label(name)
-            } else {
-                label.to_owned()
-            },
+            label: if label.is_empty() { default_label(name) } else { label.to_owned() },
             ftype,
             relation: None,
             inverse: None,
@@ -339,10 +329,7 @@ impl FieldDef {
 
 /// Odoo's default label for a field: `root_category_id` → `Root Category`.
 pub fn default_label(name: &str) -> String {
-    let base = name
-        .strip_suffix("_ids")
-        .or_else(|| name.strip_suffix("_id"))
-        .unwrap_or(name);
+    let base = name.strip_suffix("_ids").or_else(|| name.strip_suffix("_id")).unwrap_or(name);
     base.split('_')
         .filter(|w| !w.is_empty())
         .map(|w| {
@@ -444,10 +431,7 @@ pub struct ModelDef {
 
 impl std::fmt::Debug for ModelDef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ModelDef")
-            .field("name", &self.name)
-            .field("fields", &self.fields.len())
-            .finish()
+        f.debug_struct("ModelDef").field("name", &self.name).field("fields", &self.fields.len()).finish()
     }
 }
 
@@ -528,21 +512,13 @@ impl ModelBuilder {
 
     /// Adds a business method on records (first argument: ids).
     pub fn method(&mut self, name: &'static str, f: MethodFn) -> &mut Self {
-        self.def.hooks.methods.push(MethodDef {
-            name,
-            on_records: true,
-            f,
-        });
+        self.def.hooks.methods.push(MethodDef { name, on_records: true, f });
         self
     }
 
     /// Adds a business method on the model (no ids).
     pub fn model_method(&mut self, name: &'static str, f: MethodFn) -> &mut Self {
-        self.def.hooks.methods.push(MethodDef {
-            name,
-            on_records: false,
-            f,
-        });
+        self.def.hooks.methods.push(MethodDef { name, on_records: false, f });
         self
     }
 
@@ -553,9 +529,7 @@ impl ModelBuilder {
             self.def.fields[i] = f;
             return &mut self.def.fields[i];
         }
-        self.def
-            .by_name
-            .insert(name.to_owned(), self.def.fields.len());
+        self.def.by_name.insert(name.to_owned(), self.def.fields.len());
         self.def.fields.push(f);
         self.def.fields.last_mut().expect("just pushed")
     }
@@ -619,10 +593,7 @@ impl ModelBuilder {
     /// `fields.Selection` with `(value, label)` pairs.
     pub fn selection(&mut self, name: &str, label: &str, values: &[(&str, &str)]) -> &mut FieldDef {
         let f = self.field(name, label, FType::Selection);
-        f.selection = values
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        f.selection = values.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         f
     }
 
@@ -683,11 +654,7 @@ impl ModelBuilder {
                 col += 1;
             }
         }
-        self.def.by_name = fields
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.name.clone(), i))
-            .collect();
+        self.def.by_name = fields.iter().enumerate().map(|(i, f)| (f.name.clone(), i)).collect();
         self.def.fields = fields;
         self.def.ncols = col;
         if self.def.parent_field.is_none() && self.def.by_name.contains_key("parent_id") {
@@ -709,8 +676,7 @@ pub struct Registry {
 impl Registry {
     /// Builds the registry; `_inherits` children get the parent's fields as delegated fields.
     pub fn new(defs: Vec<ModelDef>) -> Self {
-        let by_name: HashMap<String, ModelDef> =
-            defs.into_iter().map(|d| (d.name.clone(), d)).collect();
+        let by_name: HashMap<String, ModelDef> = defs.into_iter().map(|d| (d.name.clone(), d)).collect();
         let mut out = HashMap::new();
         let parents: HashMap<String, Vec<FieldDef>> = by_name
             .values()

@@ -37,12 +37,7 @@ pub struct Args {
 impl Args {
     /// Arguments of `func` (used in `TypeError` messages).
     pub fn new(func: &str, pos: Vec<Value>, kw: Map) -> Args {
-        Args {
-            func: func.to_owned(),
-            pos,
-            kw,
-            max_pos: 0,
-        }
+        Args { func: func.to_owned(), pos, kw, max_pos: 0 }
     }
 
     /// Argument `name` at position `idx` (after the ids for record methods).
@@ -63,10 +58,7 @@ impl Args {
     /// A required argument.
     pub fn required(&mut self, idx: usize, name: &str) -> OResult<Value> {
         self.get(idx, name)?.ok_or_else(|| {
-            OdooError::type_error(format!(
-                "{}() missing 1 required positional argument: '{name}'",
-                self.func
-            ))
+            OdooError::type_error(format!("{}() missing 1 required positional argument: '{name}'", self.func))
         })
     }
 
@@ -86,10 +78,7 @@ impl Args {
             )));
         }
         if let Some(k) = self.kw.keys().next() {
-            return Err(OdooError::type_error(format!(
-                "{}() got an unexpected keyword argument '{k}'",
-                self.func
-            )));
+            return Err(OdooError::type_error(format!("{}() got an unexpected keyword argument '{k}'", self.func)));
         }
         Ok(())
     }
@@ -107,10 +96,7 @@ pub fn ids_of(v: &Value) -> OResult<Vec<i64>> {
             Value::Integer(i) => Ok(i64::from(*i)),
             Value::Long(i) => Ok(*i),
             Value::Boolean(b) => Ok(i64::from(*b)),
-            other => Err(OdooError::type_error(format!(
-                "Invalid id {}",
-                py_repr(other)
-            ))),
+            other => Err(OdooError::type_error(format!("Invalid id {}", py_repr(other)))),
         }
     };
     match v {
@@ -132,10 +118,7 @@ fn opt_usize(v: Option<Value>, name: &str) -> OResult<Option<usize>> {
         None | Some(Value::Nil) | Some(Value::Boolean(false)) => Ok(None),
         Some(Value::Integer(i)) if i >= 0 => Ok(Some(i as usize)),
         Some(Value::Long(i)) if i >= 0 => Ok(Some(usize::try_from(i).unwrap_or(usize::MAX))),
-        Some(other) => Err(OdooError::type_error(format!(
-            "{name} must be an integer, not {}",
-            py_repr(&other)
-        ))),
+        Some(other) => Err(OdooError::type_error(format!("{name} must be an integer, not {}", py_repr(&other)))),
     }
 }
 
@@ -153,18 +136,12 @@ fn string_list(v: Option<Value>) -> OResult<Option<Vec<String>>> {
             .into_iter()
             .map(|x| match x {
                 Value::String(s) => Ok(s),
-                other => Err(OdooError::type_error(format!(
-                    "field names must be strings, not {}",
-                    py_repr(&other)
-                ))),
+                other => Err(OdooError::type_error(format!("field names must be strings, not {}", py_repr(&other)))),
             })
             .collect::<OResult<Vec<_>>>()
             .map(Some),
         Some(Value::String(s)) => Ok(Some(vec![s])),
-        Some(other) => Err(OdooError::type_error(format!(
-            "expected a list of field names, not {}",
-            py_repr(&other)
-        ))),
+        Some(other) => Err(OdooError::type_error(format!("expected a list of field names, not {}", py_repr(&other)))),
     }
 }
 
@@ -172,32 +149,15 @@ fn string_list(v: Option<Value>) -> OResult<Option<Vec<String>>> {
 // Wire → field values
 
 fn wrong_value(def: &ModelDef, f: &FieldDef, v: &Value) -> OdooError {
-    OdooError::value(format!(
-        "Wrong value for {}.{}: {}",
-        def.name,
-        f.name,
-        py_repr(v)
-    ))
+    OdooError::value(format!("Wrong value for {}.{}: {}", def.name, f.name, py_repr(v)))
 }
 
-const MAGIC: &[&str] = &[
-    "id",
-    "create_date",
-    "write_date",
-    "create_uid",
-    "write_uid",
-    "display_name",
-    "parent_path",
-];
+const MAGIC: &[&str] = &["id", "create_date", "write_date", "create_uid", "write_uid", "display_name", "parent_path"];
 
 /// Converts a `vals` struct of `create`/`write` into field values.
 pub fn parse_vals(db: &Db, ctx: &Ctx, def: &ModelDef, v: &Value) -> OResult<Vals> {
     let Value::Struct(m) = v else {
-        return Err(OdooError::value(format!(
-            "Invalid values {} for {}",
-            py_repr(v),
-            def.name
-        )));
+        return Err(OdooError::value(format!("Invalid values {} for {}", py_repr(v), def.name)));
     };
     let mut out = Vals::new();
     for (k, x) in m {
@@ -248,12 +208,10 @@ pub fn parse_in(db: &Db, ctx: &Ctx, def: &ModelDef, f: &FieldDef, v: &Value) -> 
             Value::Long(i) => *i,
             Value::Boolean(b) => i64::from(*b),
             Value::Double(d) if d.is_finite() => d.trunc() as i64,
-            Value::String(s) => s.trim().parse::<i64>().map_err(|_| {
-                OdooError::value(format!(
-                    "invalid literal for int() with base 10: {}",
-                    py_str(s)
-                ))
-            })?,
+            Value::String(s) => s
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| OdooError::value(format!("invalid literal for int() with base 10: {}", py_str(s))))?,
             other => {
                 return Err(OdooError::type_error(format!(
                     "int() argument must be a string, a bytes-like object or a real number, not {}",
@@ -265,17 +223,11 @@ pub fn parse_in(db: &Db, ctx: &Ctx, def: &ModelDef, f: &FieldDef, v: &Value) -> 
             Value::Integer(i) => Decimal::from(*i),
             Value::Long(i) => Decimal::from(*i),
             Value::Boolean(b) => Decimal::from(i64::from(*b)),
-            Value::Double(d) => value::decimal_from_f64(*d).ok_or_else(|| {
-                OdooError::python(
-                    "psycopg2.errors.NumericValueOutOfRange",
-                    "numeric field overflow",
-                )
-            })?,
+            Value::Double(d) => value::decimal_from_f64(*d)
+                .ok_or_else(|| OdooError::python("psycopg2.errors.NumericValueOutOfRange", "numeric field overflow"))?,
             Value::String(s) => Decimal::from_str(s.trim())
                 .or_else(|_| Decimal::from_scientific(s.trim()))
-                .map_err(|_| {
-                    OdooError::value(format!("could not convert string to float: {}", py_str(s)))
-                })?,
+                .map_err(|_| OdooError::value(format!("could not convert string to float: {}", py_str(s))))?,
             other => {
                 return Err(OdooError::type_error(format!(
                     "float() argument must be a string or a real number, not {}",
@@ -286,9 +238,7 @@ pub fn parse_in(db: &Db, ctx: &Ctx, def: &ModelDef, f: &FieldDef, v: &Value) -> 
         FType::Date => match v {
             Value::String(s) => Val::Str(parse_date(s)?),
             Value::DateTime(_) => {
-                return Err(OdooError::type_error(
-                    "object of type 'DateTime' has no len()",
-                ));
+                return Err(OdooError::type_error("object of type 'DateTime' has no len()"));
             }
             other => {
                 return Err(OdooError::type_error(format!(
@@ -300,9 +250,7 @@ pub fn parse_in(db: &Db, ctx: &Ctx, def: &ModelDef, f: &FieldDef, v: &Value) -> 
         FType::Datetime => match v {
             Value::String(s) => Val::Str(parse_datetime(s)?),
             Value::DateTime(_) => {
-                return Err(OdooError::type_error(
-                    "object of type 'DateTime' has no len()",
-                ));
+                return Err(OdooError::type_error("object of type 'DateTime' has no len()"));
             }
             other => {
                 return Err(OdooError::type_error(format!(
@@ -341,12 +289,7 @@ pub fn parse_date(s: &str) -> OResult<String> {
     let head: String = s.chars().take(10).collect();
     NaiveDate::parse_from_str(&head, "%Y-%m-%d")
         .map(|d| d.format("%Y-%m-%d").to_string())
-        .map_err(|_| {
-            OdooError::value(format!(
-                "time data {} does not match format '%Y-%m-%d'",
-                py_str(&head)
-            ))
-        })
+        .map_err(|_| OdooError::value(format!("time data {} does not match format '%Y-%m-%d'", py_str(&head))))
 }
 
 /// Normalises a datetime string as `fields.Datetime.to_datetime` accepts it.
@@ -358,9 +301,7 @@ pub fn parse_datetime(s: &str) -> OResult<String> {
         _ => "%Y-%m-%d %H:%M:%S",
     };
     let parsed = if s.len() == 10 {
-        NaiveDate::parse_from_str(s, fmt)
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
+        NaiveDate::parse_from_str(s, fmt).ok().and_then(|d| d.and_hms_opt(0, 0, 0))
     } else if s.len() == 13 {
         NaiveDateTime::parse_from_str(&format!("{s}:00:00"), "%Y-%m-%d %H:%M:%S").ok()
     } else {
@@ -368,12 +309,7 @@ pub fn parse_datetime(s: &str) -> OResult<String> {
     };
     parsed
         .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
-        .ok_or_else(|| {
-            OdooError::value(format!(
-                "time data {} does not match format '{fmt}'",
-                py_str(s)
-            ))
-        })
+        .ok_or_else(|| OdooError::value(format!("time data {} does not match format '{fmt}'", py_str(s))))
 }
 
 /// Checks that an image field value is base64 of a known image format.
@@ -390,30 +326,18 @@ pub fn check_image(s: &str) -> OResult<()> {
         || bytes.starts_with(b"<?xml")
         || bytes.starts_with(b"BM");
     if !known {
-        return Err(OdooError::User(
-            "This file could not be decoded as an image file.".into(),
-        ));
+        return Err(OdooError::User("This file could not be decoded as an image file.".into()));
     }
     Ok(())
 }
 
-fn parse_commands(
-    db: &Db,
-    ctx: &Ctx,
-    def: &ModelDef,
-    f: &FieldDef,
-    v: &Value,
-) -> OResult<Vec<Cmd>> {
+fn parse_commands(db: &Db, ctx: &Ctx, def: &ModelDef, f: &FieldDef, v: &Value) -> OResult<Vec<Cmd>> {
     let Value::Array(items) = v else {
         return Err(wrong_value(def, f, v));
     };
     let rel = f.relation.as_deref().unwrap_or_default();
     let comodel = db.def(rel)?;
-    if !items.is_empty()
-        && items
-            .iter()
-            .all(|x| matches!(x, Value::Integer(_) | Value::Long(_)))
-    {
+    if !items.is_empty() && items.iter().all(|x| matches!(x, Value::Integer(_) | Value::Long(_))) {
         return Ok(vec![Cmd::Set(ids_of(v)?)]);
     }
     let mut out = Vec::new();
@@ -433,21 +357,8 @@ fn parse_commands(
             }
         };
         out.push(match code {
-            0 => Cmd::Create(parse_vals(
-                db,
-                ctx,
-                &comodel,
-                c.get(2).unwrap_or(&Value::Struct(Map::new())),
-            )?),
-            1 => Cmd::Update(
-                id()?,
-                parse_vals(
-                    db,
-                    ctx,
-                    &comodel,
-                    c.get(2).unwrap_or(&Value::Struct(Map::new())),
-                )?,
-            ),
+            0 => Cmd::Create(parse_vals(db, ctx, &comodel, c.get(2).unwrap_or(&Value::Struct(Map::new())))?),
+            1 => Cmd::Update(id()?, parse_vals(db, ctx, &comodel, c.get(2).unwrap_or(&Value::Struct(Map::new())))?),
             2 => Cmd::Delete(id()?),
             3 => Cmd::Unlink(id()?),
             4 => Cmd::Link(id()?),
@@ -464,9 +375,7 @@ fn parse_commands(
 
 /// A result integer; beyond 32 bits the real server cannot marshal it.
 pub fn wire_int(i: i64) -> OResult<Value> {
-    i32::try_from(i)
-        .map(Value::Integer)
-        .map_err(|_| OdooError::int_overflow())
+    i32::try_from(i).map(Value::Integer).map_err(|_| OdooError::int_overflow())
 }
 
 /// A float or monetary value as a double.
@@ -497,17 +406,12 @@ pub fn to_wire(db: &Db, ctx: &Ctx, f: &FieldDef, v: &Val, m2o_names: bool) -> OR
             }
             _ => Value::Boolean(false),
         },
-        FType::One2many | FType::Many2many => Value::Array(
-            v.ids()
-                .iter()
-                .map(|i| wire_int(*i))
-                .collect::<OResult<_>>()?,
-        ),
+        FType::One2many | FType::Many2many => {
+            Value::Array(v.ids().iter().map(|i| wire_int(*i)).collect::<OResult<_>>()?)
+        }
         _ => match v {
             Val::Str(s) => Value::String(s.clone()),
-            Val::Tr(_) => v
-                .text(&ctx.lang)
-                .map_or(Value::Boolean(false), |s| Value::String(s.to_owned())),
+            Val::Tr(_) => v.text(&ctx.lang).map_or(Value::Boolean(false), |s| Value::String(s.to_owned())),
             Val::Int(i) => Value::String(i.to_string()),
             _ => Value::Boolean(false),
         },
@@ -527,10 +431,7 @@ pub fn read(
     let chosen: Vec<&FieldDef> = match fields {
         Some(names) if !names.is_empty() => names
             .iter()
-            .map(|n| {
-                def.field(n)
-                    .ok_or_else(|| OdooError::invalid_field(&def.name, n))
-            })
+            .map(|n| def.field(n).ok_or_else(|| OdooError::invalid_field(&def.name, n)))
             .collect::<OResult<_>>()?,
         _ => def.fields.iter().collect(),
     };
@@ -586,9 +487,7 @@ pub fn describe_field(f: &FieldDef, attributes: Option<&[String]>) -> Value {
             Value::Array(
                 f.selection
                     .iter()
-                    .map(|(k, l)| {
-                        Value::Array(vec![Value::String(k.clone()), Value::String(l.clone())])
-                    })
+                    .map(|(k, l)| Value::Array(vec![Value::String(k.clone()), Value::String(l.clone())]))
                     .collect(),
             ),
         );
@@ -602,21 +501,11 @@ pub fn describe_field(f: &FieldDef, attributes: Option<&[String]>) -> Value {
     Value::Struct(m)
 }
 
-fn archive(
-    db: &mut Db,
-    ctx: &Ctx,
-    def: &ModelDef,
-    ids: &[i64],
-    active: Option<bool>,
-) -> OResult<Ret> {
+fn archive(db: &mut Db, ctx: &Ctx, def: &ModelDef, ids: &[i64], active: Option<bool>) -> OResult<Ret> {
     if !def.has_active() {
         return Err(OdooError::no_method(
             &def.name,
-            if active == Some(false) {
-                "action_archive"
-            } else {
-                "action_unarchive"
-            },
+            if active == Some(false) { "action_archive" } else { "action_unarchive" },
         ));
     }
     for &id in ids {
@@ -624,12 +513,7 @@ fn archive(
             Some(a) => a,
             None => !db.get_bool(ctx, &def.name, id, "active"),
         };
-        db.write(
-            ctx,
-            &def.name,
-            &[id],
-            Vals::new().with("active", Val::Bool(now)),
-        )?;
+        db.write(ctx, &def.name, &[id], Vals::new().with("active", Val::Bool(now)))?;
     }
     Ok(Ret::None)
 }
@@ -660,32 +544,16 @@ pub fn has_method(def: &ModelDef, method: &str) -> bool {
 }
 
 /// Calls a model method like `odoo.api.call_kw(model, method, args, kwargs)`.
-pub fn call(
-    db: &mut Db,
-    ctx: &Ctx,
-    model: &str,
-    method: &str,
-    pos: Vec<Value>,
-    kw: Map,
-) -> OResult<Ret> {
+pub fn call(db: &mut Db, ctx: &Ctx, model: &str, method: &str, pos: Vec<Value>, kw: Map) -> OResult<Ret> {
     let def = db.def(model)?;
     let on_records = matches!(
         method,
-        "read"
-            | "write"
-            | "unlink"
-            | "name_get"
-            | "exists"
-            | "action_archive"
-            | "action_unarchive"
-            | "toggle_active"
+        "read" | "write" | "unlink" | "name_get" | "exists" | "action_archive" | "action_unarchive" | "toggle_active"
     ) || def.method(method).is_some_and(|m| m.on_records);
     let mut pos = pos;
     let ids = if on_records {
         if pos.is_empty() {
-            return Err(OdooError::type_error(format!(
-                "{method}() missing 1 required positional argument: 'self'"
-            )));
+            return Err(OdooError::type_error(format!("{method}() missing 1 required positional argument: 'self'")));
         }
         ids_of(&pos.remove(0))?
     } else {
@@ -699,23 +567,14 @@ pub fn call(
             let limit = opt_usize(a.get(2, "limit")?, "limit")?;
             let order = opt_string(a.get(3, "order")?);
             a.finish()?;
-            let ids = db.search(
-                ctx,
-                model,
-                &domain,
-                order.as_deref(),
-                offset,
-                limit.filter(|l| *l > 0),
-            )?;
+            let ids = db.search(ctx, model, &domain, order.as_deref(), offset, limit.filter(|l| *l > 0))?;
             Value::Array(ids.into_iter().map(wire_int).collect::<OResult<_>>()?)
         }
         "search_count" => {
             let domain = Domain::parse(&a.required(0, "domain")?)?;
             let limit = opt_usize(a.get(1, "limit")?, "limit")?;
             a.finish()?;
-            let n = db
-                .search(ctx, model, &domain, Some("id"), 0, limit.filter(|l| *l > 0))?
-                .len();
+            let n = db.search(ctx, model, &domain, Some("id"), 0, limit.filter(|l| *l > 0))?.len();
             wire_int(n as i64)?
         }
         "search_read" => {
@@ -733,35 +592,14 @@ pub fn call(
                     }
                 }
             }
-            let ids = db.search(
-                ctx,
-                model,
-                &domain,
-                order.as_deref(),
-                offset,
-                limit.filter(|l| *l > 0),
-            )?;
-            Value::Array(read(
-                db,
-                ctx,
-                &def,
-                &ids,
-                fields.as_deref(),
-                classic(load.as_ref()),
-            )?)
+            let ids = db.search(ctx, model, &domain, order.as_deref(), offset, limit.filter(|l| *l > 0))?;
+            Value::Array(read(db, ctx, &def, &ids, fields.as_deref(), classic(load.as_ref()))?)
         }
         "read" => {
             let fields = string_list(a.get(0, "fields")?)?;
             let load = a.get(1, "load")?;
             a.finish()?;
-            Value::Array(read(
-                db,
-                ctx,
-                &def,
-                &ids,
-                fields.as_deref(),
-                classic(load.as_ref()),
-            )?)
+            Value::Array(read(db, ctx, &def, &ids, fields.as_deref(), classic(load.as_ref()))?)
         }
         "create" => {
             let vals = a.required(0, "vals_list")?;
@@ -801,10 +639,7 @@ pub fn call(
             a.finish()?;
             let mut m = Map::new();
             for f in &def.fields {
-                if all
-                    .as_ref()
-                    .is_some_and(|names| !names.is_empty() && !names.contains(&f.name))
-                {
+                if all.as_ref().is_some_and(|names| !names.is_empty() && !names.contains(&f.name)) {
                     continue;
                 }
                 m.insert(f.name.clone(), describe_field(f, attributes.as_deref()));
@@ -813,11 +648,7 @@ pub fn call(
         }
         "name_search" => {
             let name = opt_string(a.get(0, "name")?).unwrap_or_default();
-            let extra = a
-                .get(1, "args")?
-                .map(|d| Domain::parse(&d))
-                .transpose()?
-                .unwrap_or_else(Domain::all);
+            let extra = a.get(1, "args")?.map(|d| Domain::parse(&d)).transpose()?.unwrap_or_else(Domain::all);
             let operator = opt_string(a.get(2, "operator")?).unwrap_or_else(|| "ilike".into());
             let limit = opt_usize(a.get(3, "limit")?, "limit")?.unwrap_or(100);
             a.finish()?;
@@ -829,12 +660,7 @@ pub fn call(
             let ids = db.search(ctx, model, &dom, None, 0, Some(limit).filter(|l| *l > 0))?;
             Value::Array(
                 ids.into_iter()
-                    .map(|i| {
-                        Ok(Value::Array(vec![
-                            wire_int(i)?,
-                            Value::String(db.display_name(ctx, model, i)),
-                        ]))
-                    })
+                    .map(|i| Ok(Value::Array(vec![wire_int(i)?, Value::String(db.display_name(ctx, model, i))])))
                     .collect::<OResult<_>>()?,
             )
         }
@@ -843,23 +669,13 @@ pub fn call(
             Value::Array(
                 ids.iter()
                     .filter(|i| db.exists(model, **i))
-                    .map(|i| {
-                        Ok(Value::Array(vec![
-                            wire_int(*i)?,
-                            Value::String(db.display_name(ctx, model, *i)),
-                        ]))
-                    })
+                    .map(|i| Ok(Value::Array(vec![wire_int(*i)?, Value::String(db.display_name(ctx, model, *i))])))
                     .collect::<OResult<_>>()?,
             )
         }
         "exists" => {
             a.finish()?;
-            Value::Array(
-                ids.iter()
-                    .filter(|i| db.exists(model, **i))
-                    .map(|i| wire_int(*i))
-                    .collect::<OResult<_>>()?,
-            )
+            Value::Array(ids.iter().filter(|i| db.exists(model, **i)).map(|i| wire_int(*i)).collect::<OResult<_>>()?)
         }
         "check_access_rights" => {
             a.required(0, "operation")?;
@@ -893,22 +709,9 @@ pub fn call(
             let offset = opt_usize(a.get(3, "offset")?, "offset")?.unwrap_or(0);
             let limit = opt_usize(a.get(4, "limit")?, "limit")?;
             let orderby = opt_string(a.get(5, "orderby")?);
-            let lazy = a
-                .get(6, "lazy")?
-                .is_none_or(|v| value::to_bool("lazy", &v).unwrap_or(true));
+            let lazy = a.get(6, "lazy")?.is_none_or(|v| value::to_bool("lazy", &v).unwrap_or(true));
             a.finish()?;
-            read_group(
-                db,
-                ctx,
-                &def,
-                &domain,
-                &fields,
-                &groupby,
-                offset,
-                limit,
-                orderby.as_deref(),
-                lazy,
-            )?
+            read_group(db, ctx, &def, &domain, &fields, &groupby, offset, limit, orderby.as_deref(), lazy)?
         }
         "action_archive" => {
             a.finish()?;
@@ -927,20 +730,12 @@ pub fn call(
                 let f = m.f;
                 if on_records {
                     int4_ids(&ids)?;
-                    let missing: Vec<i64> = ids
-                        .iter()
-                        .copied()
-                        .filter(|i| !db.exists(model, *i))
-                        .collect();
+                    let missing: Vec<i64> = ids.iter().copied().filter(|i| !db.exists(model, *i)).collect();
                     if !missing.is_empty() {
                         return Err(OdooError::missing(model, &missing, ctx.uid));
                     }
                 }
-                let mut a = Args::new(
-                    &format!("{}.{method}", model_class(model)),
-                    a.pos.clone(),
-                    a.rest(),
-                );
+                let mut a = Args::new(&format!("{}.{method}", model_class(model)), a.pos.clone(), a.rest());
                 let r = f(db, ctx, &ids, &mut a)?;
                 a.finish()?;
                 return Ok(r);
@@ -964,9 +759,7 @@ fn model_class(model: &str) -> String {
         .split('.')
         .map(|w| {
             let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                .unwrap_or_default()
+            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
         })
         .collect()
 }
@@ -984,20 +777,12 @@ fn read_group(
     orderby: Option<&str>,
     lazy: bool,
 ) -> OResult<Value> {
-    let groupby: Vec<String> = if lazy {
-        groupby.iter().take(1).cloned().collect()
-    } else {
-        groupby.to_vec()
-    };
+    let groupby: Vec<String> = if lazy { groupby.iter().take(1).cloned().collect() } else { groupby.to_vec() };
     let mut aggs: Vec<(String, String, String)> = Vec::new();
     for spec in fields {
         let (alias, func, field) = if let Some((alias, rest)) = spec.split_once(':') {
             if let Some((func, inner)) = rest.split_once('(') {
-                (
-                    alias.to_owned(),
-                    func.to_owned(),
-                    inner.trim_end_matches(')').to_owned(),
-                )
+                (alias.to_owned(), func.to_owned(), inner.trim_end_matches(')').to_owned())
             } else {
                 (alias.to_owned(), rest.to_owned(), alias.to_owned())
             }
@@ -1007,13 +792,8 @@ fn read_group(
         if field == "__count" || groupby.contains(&field) {
             continue;
         }
-        let f = def
-            .field(&field)
-            .ok_or_else(|| OdooError::invalid_field(&def.name, &field))?;
-        if !matches!(f.ftype, FType::Integer | FType::Float | FType::Monetary)
-            && func == "sum"
-            && !spec.contains(':')
-        {
+        let f = def.field(&field).ok_or_else(|| OdooError::invalid_field(&def.name, &field))?;
+        if !matches!(f.ftype, FType::Integer | FType::Float | FType::Monetary) && func == "sum" && !spec.contains(':') {
             continue;
         }
         aggs.push((alias, func, field));
@@ -1021,18 +801,14 @@ fn read_group(
     let mut gfields = Vec::new();
     for g in &groupby {
         let name = g.split(':').next().unwrap_or(g);
-        let f = def
-            .field(name)
-            .ok_or_else(|| OdooError::invalid_field(&def.name, name))?;
+        let f = def.field(name).ok_or_else(|| OdooError::invalid_field(&def.name, name))?;
         gfields.push(f.clone());
     }
     let ids = db.search(ctx, &def.name, domain, orderby, 0, None)?;
     let mut groups: Vec<(Vec<Val>, Vec<i64>)> = Vec::new();
     for id in ids {
-        let key: Vec<Val> = gfields
-            .iter()
-            .map(|f| db.value(ctx, def, id, f).map(|v| v.into_owned()))
-            .collect::<OResult<_>>()?;
+        let key: Vec<Val> =
+            gfields.iter().map(|f| db.value(ctx, def, id, f).map(|v| v.into_owned())).collect::<OResult<_>>()?;
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => v.push(id),
             None => groups.push((key, vec![id])),
@@ -1042,11 +818,7 @@ fn read_group(
         groups.push((Vec::new(), Vec::new()));
     }
     let mut out = Vec::new();
-    for (key, members) in groups
-        .into_iter()
-        .skip(offset)
-        .take(limit.unwrap_or(usize::MAX))
-    {
+    for (key, members) in groups.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX)) {
         let mut m = Map::new();
         let mut dom = match domain {
             Domain::And(v) if v.is_empty() => Vec::new(),
@@ -1058,11 +830,7 @@ fn read_group(
                 Val::Id(i) | Val::Int(i) => wire_int(*i)?,
                 other => to_wire(db, ctx, f, other, false)?,
             };
-            dom.push(Value::Array(vec![
-                Value::String(f.name.clone()),
-                Value::String("=".into()),
-                raw,
-            ]));
+            dom.push(Value::Array(vec![Value::String(f.name.clone()), Value::String("=".into()), raw]));
         }
         let count = wire_int(members.len() as i64)?;
         if lazy && let Some(g) = groupby.first() {
@@ -1071,13 +839,9 @@ fn read_group(
             m.insert("__count".into(), count);
         }
         for (alias, func, field) in &aggs {
-            let f = def
-                .field(field)
-                .ok_or_else(|| OdooError::invalid_field(&def.name, field))?;
-            let vals: Vec<Val> = members
-                .iter()
-                .map(|i| db.value(ctx, def, *i, f).map(|v| v.into_owned()))
-                .collect::<OResult<_>>()?;
+            let f = def.field(field).ok_or_else(|| OdooError::invalid_field(&def.name, field))?;
+            let vals: Vec<Val> =
+                members.iter().map(|i| db.value(ctx, def, *i, f).map(|v| v.into_owned())).collect::<OResult<_>>()?;
             let agg = aggregate(func, f.ftype, &vals);
             m.insert(
                 alias.clone(),
@@ -1100,11 +864,7 @@ fn aggregate(func: &str, ftype: FType, vals: &[Val]) -> Val {
         "count" => Val::Int(vals.iter().filter(|v| !v.is_false()).count() as i64),
         "min" | "max" => {
             let nums = vals.iter().map(Val::num);
-            let r = if func == "min" {
-                nums.min()
-            } else {
-                nums.max()
-            };
+            let r = if func == "min" { nums.min() } else { nums.max() };
             match r {
                 Some(d) if ints => Val::Int(d.to_i64().unwrap_or(0)),
                 Some(d) => Val::Num(d),
@@ -1133,11 +893,7 @@ pub fn domain_to_value(d: &Domain) -> Value {
     fn push(d: &Domain, out: &mut Vec<Value>) {
         match d {
             Domain::And(v) | Domain::Or(v) => {
-                let op = if matches!(d, Domain::And(_)) {
-                    "&"
-                } else {
-                    "|"
-                };
+                let op = if matches!(d, Domain::And(_)) { "&" } else { "|" };
                 for _ in 1..v.len() {
                     out.push(Value::String(op.into()));
                 }
@@ -1174,13 +930,8 @@ pub fn domain_to_value(d: &Domain) -> Value {
 /// Struct of translations for tests and helpers: `{lang: text}` of a translatable value.
 pub fn translations(v: &Val) -> BTreeMap<String, String> {
     match v {
-        Val::Tr(t) => t
-            .iter()
-            .map(|(l, x)| (l.to_owned(), x.to_owned()))
-            .collect(),
-        Val::Str(s) => [(super::val::EN.to_owned(), s.clone())]
-            .into_iter()
-            .collect(),
+        Val::Tr(t) => t.iter().map(|(l, x)| (l.to_owned(), x.to_owned())).collect(),
+        Val::Str(s) => [(super::val::EN.to_owned(), s.clone())].into_iter().collect(),
         _ => BTreeMap::new(),
     }
 }
@@ -1191,15 +942,9 @@ mod tests {
 
     #[test]
     fn datetime_strings_as_odoo_parses_them() {
-        assert_eq!(
-            parse_datetime("2024-07-10 12:34:56").unwrap(),
-            "2024-07-10 12:34:56"
-        );
+        assert_eq!(parse_datetime("2024-07-10 12:34:56").unwrap(), "2024-07-10 12:34:56");
         assert_eq!(parse_datetime("2024-07-10").unwrap(), "2024-07-10 00:00:00");
-        assert_eq!(
-            parse_datetime("2024-07-10 12:34").unwrap(),
-            "2024-07-10 12:34:00"
-        );
+        assert_eq!(parse_datetime("2024-07-10 12:34").unwrap(), "2024-07-10 12:34:00");
         assert!(parse_datetime("2024-07-10T12:34:56Z").is_err());
         assert_eq!(parse_date("2024-07-10 12:00:00").unwrap(), "2024-07-10");
     }
@@ -1207,10 +952,7 @@ mod tests {
     #[test]
     fn images_must_decode() {
         assert!(check_image("iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==").is_ok());
-        assert_eq!(
-            check_image("@@@").unwrap_err().to_string(),
-            "Image is not encoded in base64."
-        );
+        assert_eq!(check_image("@@@").unwrap_err().to_string(), "Image is not encoded in base64.");
         assert!(check_image("aGVsbG8=").is_err());
     }
 
@@ -1219,26 +961,14 @@ mod tests {
         let mut a = Args::new(
             "BaseModel.search",
             vec![Value::Array(vec![])],
-            [("limit".to_owned(), Value::Integer(1))]
-                .into_iter()
-                .collect(),
+            [("limit".to_owned(), Value::Integer(1))].into_iter().collect(),
         );
         assert!(a.required(0, "domain").is_ok());
         assert_eq!(a.get(2, "limit").unwrap(), Some(Value::Integer(1)));
         assert!(a.finish().is_ok());
-        let mut b = Args::new(
-            "BaseModel.search",
-            vec![],
-            [("count".to_owned(), Value::Boolean(true))]
-                .into_iter()
-                .collect(),
-        );
+        let mut b =
+            Args::new("BaseModel.search", vec![], [("count".to_owned(), Value::Boolean(true))].into_iter().collect());
         assert!(b.get(0, "domain").unwrap().is_none());
-        assert!(
-            b.finish()
-                .unwrap_err()
-                .to_string()
-                .contains("unexpected keyword argument 'count'")
-        );
+        assert!(b.finish().unwrap_err().to_string().contains("unexpected keyword argument 'count'"));
     }
 }

@@ -53,10 +53,7 @@ impl Table {
             def,
             rows: BTreeMap::new(),
             next_id: 1,
-            indexes: indexed_cols
-                .into_iter()
-                .map(|c| (c, HashMap::new()))
-                .collect(),
+            indexes: indexed_cols.into_iter().map(|c| (c, HashMap::new())).collect(),
         }
     }
 
@@ -133,12 +130,7 @@ impl Table {
     /// Ids whose indexed column has `key` (`None` when the column is not indexed).
     pub fn lookup(&self, col: usize, key: &IndexKey) -> Option<Vec<i64>> {
         let index = self.indexes.get(&col)?;
-        Some(
-            index
-                .get(key)
-                .map(|s| s.iter().copied().collect())
-                .unwrap_or_default(),
-        )
+        Some(index.get(key).map(|s| s.iter().copied().collect()).unwrap_or_default())
     }
 
     /// Takes the next id.

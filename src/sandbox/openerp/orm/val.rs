@@ -130,10 +130,7 @@ impl Trans {
 
     /// The text in `lang`, if set.
     pub fn get(&self, lang: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(l, _)| *l == lang)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(l, _)| *l == lang).map(|(_, v)| v.as_str())
     }
 
     /// Sets the text of `lang` (ignored for languages that are not installed).
