@@ -16,8 +16,9 @@
 //! * [`sync`]: one module per job (categories, products, stock, taxes, orders, follow-up) with
 //!   pure mappers apart from the I/O.
 //! * [`sandbox`]: faithful in-process emulators of Magento 1 and OpenERP (demo, tests, benches).
-//! * [`cli`], [`telemetry`]: the command line and logging.
+//! * [`cli`], [`telemetry`]: the command line and logging; [`app`]: the real wiring.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod magento;
