@@ -99,6 +99,14 @@ impl Sandboxes {
         self.openerp.endpoint()
     }
 
+    /// Names the seeded `magento.backend` record of the emulated OpenERP `name`, so that a
+    /// sandbox backend configured under another name finds its settings.
+    pub fn name_backend(&self, name: &str) -> Result<(), String> {
+        let id = self.openerp.seed_ids().backend.ok_or("the OpenERP sandbox has no seeded magento.backend")?;
+        let vals = [("name".to_owned(), dxr::Value::String(name.to_owned()))].into_iter().collect();
+        self.openerp.write("magento.backend", &[id], vals).map_err(|e| format!("cannot name the sandbox backend: {e}"))
+    }
+
     /// Both endpoints, for [`PeerSet::from_config`].
     pub fn endpoints(&self) -> SandboxEndpoints {
         SandboxEndpoints { magento: self.magento_endpoint(), openerp: self.openerp_endpoint() }
@@ -158,7 +166,8 @@ impl Harness {
         let mut config = Config::from_raw(Default::default(), None, &|_| None).map_err(|e| e.to_string())?;
         config.backends.clear();
         config.backends.insert(SANDBOX_BACKEND.to_owned(), BackendConfig::Sandbox);
-        PeerSet::from_config(&config, Some(&sandboxes.endpoints()))
+        let endpoints = std::iter::once((SANDBOX_BACKEND.to_owned(), sandboxes.endpoints())).collect();
+        PeerSet::from_config(&config, &endpoints)
     }
 
     /// The emulated Magento.

@@ -64,14 +64,16 @@ pub struct PeerSet {
 }
 
 impl PeerSet {
-    /// Builds the clients of every backend of `config`; sandbox backends use `sandbox`.
-    pub fn from_config(config: &Config, sandbox: Option<&SandboxEndpoints>) -> Result<PeerSet, String> {
+    /// Builds the clients of every backend of `config`; sandbox backends use their entry in
+    /// `sandboxes` (by backend name).
+    pub fn from_config(config: &Config, sandboxes: &BTreeMap<String, SandboxEndpoints>) -> Result<PeerSet, String> {
         let mut backends = BTreeMap::new();
         for (name, b) in &config.backends {
             let peers = match b {
                 BackendConfig::Remote { openerp, magento } => Peers::new(name, magento, openerp)?,
                 BackendConfig::Sandbox => {
-                    let s = sandbox
+                    let s = sandboxes
+                        .get(name)
                         .ok_or_else(|| format!("backend {name:?} needs the sandboxes, which are not started"))?;
                     Peers::new(name, &s.magento, &s.openerp)?
                 }
