@@ -238,6 +238,7 @@ pub struct OpenErpEndpoint {
 
 /// One backend: a Magento shop and the OpenERP database it syncs with.
 #[derive(Debug, Clone)]
+#[expect(clippy::large_enum_variant, reason = "a handful of backends per process; boxing buys nothing")]
 pub enum BackendConfig {
     /// Runs on the built-in sandboxes, started in-process on loopback ports.
     Sandbox,
