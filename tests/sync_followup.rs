@@ -310,11 +310,13 @@ async fn a_fault_on_one_order_stays_pending_and_is_sent_next_run() {
     follow(&h).await;
     h.openerp().invoice_order(oa, None, true).unwrap();
     h.openerp().invoice_order(ob, None, true).unwrap();
+    h.openerp().deliver_order(oa, None).unwrap();
     h.magento().knobs().add_rule(Rule::method_with("sales_order_invoice.create", a, Inject::Fault, Some(1)));
 
     let r = follow(&h).await;
     let fa = of_kind(&r, "invoice", a);
     assert_eq!(fa[0].outcome, Outcome::Failed, "{fa:?}");
+    assert_eq!(of_kind(&r, "shipment", a)[0].outcome, Outcome::Created, "a shipment does not wait for an invoice");
     assert!(fa[0].message.contains("retried on the next run"), "{}", fa[0].message);
     assert!(of_kind(&r, "status", a).iter().all(|x| !x.message.contains("invoiced")), "its comment waits");
     assert_eq!(of_kind(&r, "invoice", b)[0].outcome, Outcome::Created);
@@ -332,6 +334,7 @@ async fn a_fault_on_one_order_stays_pending_and_is_sent_next_run() {
     assert_eq!(h.magento().knobs().count("sales_order_invoice.create"), before + 1, "b is not sent again");
     assert_eq!(of_kind(&r, "invoice", a)[0].outcome, Outcome::Created);
     assert_eq!(of_kind(&r, "status", a).len(), 1, "the invoiced comment follows");
+    assert!(of_kind(&r, "shipment", a).is_empty(), "the shipment was sent already");
     assert!(r.records.iter().all(|x| x.reference == a), "{:?}", r.records);
     assert_eq!(h.magento().order(a).unwrap().invoices.len(), 1);
     assert_eq!(h.store().events().get(&key).await.unwrap().unwrap().state, EventState::Sent);
@@ -525,5 +528,33 @@ async fn openerp_is_read_in_a_few_calls_whatever_the_number_of_orders() {
     assert_eq!(h.magento().knobs().requests(), req);
     assert_eq!(k.count("account.move.line.search_read") + k.count("stock.move.search_read"), 0, "{:?}", k.counts());
     assert!(job_calls(k) <= 4, "unchanged orders: headers only: {:?}", k.counts());
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn bindings_to_a_missing_order_or_without_line_links() {
+    let h = Harness::start().await.unwrap();
+    let gone = BindingPut::new(SANDBOX_BACKEND, BindingKind::Order, 987_654, "100000001")
+        .extra(serde_json::json!({"lines": [{"line_id": 1, "item_id": 1}]}));
+    h.store().bindings().put(gone).await.unwrap();
+    let order = import(&h, "100000005").await;
+    let broken = BindingPut::new(SANDBOX_BACKEND, BindingKind::Order, order, "100000005")
+        .store(1)
+        .extra(serde_json::json!({"state": "sale"}));
+    h.store().bindings().put(broken).await.unwrap();
+
+    let r = follow(&h).await;
+    let gone = r.record("100000001").unwrap();
+    assert_eq!(gone.outcome, Outcome::Skipped);
+    assert!(gone.message.contains("no longer exists in OpenERP"), "{}", gone.message);
+    let bad = r.record("100000005").unwrap();
+    assert_eq!(bad.outcome, Outcome::Failed);
+    assert!(bad.message.contains("no `lines`") && bad.message.contains("re-import"), "{}", bad.message);
+    assert_eq!(writes(&h), 0, "nothing is sent for an order without links, not even its confirmation");
+
+    let r = follow(&h).await;
+    let refs: Vec<&str> = r.records.iter().map(|x| x.reference.as_str()).collect();
+    assert_eq!(refs, ["100000005"], "the missing order is reported once, the broken binding until repaired");
+    assert_eq!(h.magento().knobs().requests(), 0);
     h.shutdown().await;
 }

@@ -18,7 +18,10 @@
 //! nothing to send) after. A refusal leaves it `pending` with Magento's reason, retried on the
 //! next run; a tracking number whose shipment exists is retried alone. A `pending` event whose
 //! last call may have reached Magento (process stopped, timeout) is first looked for in Magento
-//! (invoiced/shipped quantities, history comments, state) and only sent when absent.
+//! (invoiced/shipped quantities, history comments, state) and only sent when absent; a
+//! tracking number cannot be looked up that way and is sent again (at worst it shows twice). A
+//! shipment found that way has no known Magento number, so its tracking numbers are reported
+//! as failed, to add by hand.
 //!
 //! # Cost
 //! The OpenERP side of all bound orders is read in a few paged calls ([`read`]). Per order,
@@ -241,13 +244,20 @@ impl OrderRun<'_> {
         Ok(())
     }
 
+    /// Stores the fingerprint of the documents just processed.
+    async fn mark_fingerprint(&self, fingerprint: &str) -> Result<(), JobError> {
+        let key = EventKey::new(self.env.backend(), &self.inc, EventKind::Status, FINGERPRINT_KEY);
+        self.env.ctx.store().events().mark(&key, EventState::Done, None, fingerprint).await?;
+        Ok(())
+    }
+
     /// The order as Magento has it now (read once, until the next write).
     async fn view(&mut self) -> Result<&MagentoView, String> {
-        if self.view.is_none() {
-            let o = self.env.magento().order(&self.inc).await.map_err(|e| e.to_string())?;
-            self.view = Some(MagentoView::of(&o));
-        }
-        self.view.as_ref().ok_or_else(|| "no order".to_owned())
+        let v = match self.view.take() {
+            Some(v) => v,
+            None => MagentoView::of(&self.env.magento().order(&self.inc).await.map_err(|e| e.to_string())?),
+        };
+        Ok(self.view.insert(v))
     }
 }
 
@@ -262,13 +272,12 @@ async fn follow_order(env: &JobEnv, w: Work, docs: Option<&OrderDocs>) -> Result
     let dry = env.ctx.dry_run();
     let inc = w.binding.magento_id.clone();
     let mut run = OrderRun { env, inc: inc.clone(), view: None, tally: Tally::default() };
-    let fingerprint_event =
-        Event { kind: EventKind::Status, key: FINGERPRINT_KEY.into(), action: Action::Cancel, after: None, noop: None };
     let Some(docs) = docs else {
         if !dry {
             let msg = format!("sale.order {} no longer exists in OpenERP: nothing to send", w.binding.openerp_id);
             env.ctx.record(NewRecord::new("order", inc.clone(), Outcome::Skipped).message(msg)).await?;
-            run.mark(&fingerprint_event, EventState::Done, None, &w.fingerprint).await?;
+            run.mark_fingerprint(&w.fingerprint).await?;
+            run.tally.done += 1;
         }
         env.ctx.advance(1).await?;
         return Ok(run.tally);
@@ -441,7 +450,7 @@ async fn follow_order(env: &JobEnv, w: Work, docs: Option<&OrderDocs>) -> Result
         }
     }
     if !dry && complete && w.old_fingerprint.as_deref() != Some(w.fingerprint.as_str()) {
-        run.mark(&fingerprint_event, EventState::Done, None, &w.fingerprint).await?;
+        run.mark_fingerprint(&w.fingerprint).await?;
     }
     env.ctx.advance(1).await?;
     Ok(run.tally)
