@@ -6,133 +6,19 @@
 //! the OpenERP sandbox for a Magento sandbox order and writes its binding (with the line →
 //! Magento item links) itself, as the import does.
 
-use std::str::FromStr;
+mod sync_followup_support;
 
 use dxr::Value;
 use magento_connector::config::SANDBOX_BACKEND;
-use magento_connector::magento::types::InvoiceRequest;
-use magento_connector::rpc::value::{self, Map};
-use magento_connector::sandbox::harness::{Harness, RunResult};
+use magento_connector::magento::types::{InvoiceRequest, ShipmentRequest};
+use magento_connector::sandbox::harness::Harness;
 use magento_connector::sandbox::knobs::{Inject, Rule};
 use magento_connector::sandbox::openerp::InvoiceLine;
-use magento_connector::server::jobs::{JobKind, JobOptions};
-use magento_connector::store::{BindingKind, BindingPut, EventKey, EventKind, EventState, Outcome, RunState};
+use magento_connector::server::jobs::JobOptions;
+use magento_connector::store::{BindingKind, BindingPut, EventKey, EventKind, EventState, Outcome};
 use magento_connector::sync::followup::detect::IN_FLIGHT;
 use rust_decimal::Decimal;
-
-/// Magento methods that change an order.
-const WRITES: &[&str] = &[
-    "sales_order_invoice.create",
-    "sales_order_shipment.create",
-    "sales_order_shipment.addTrack",
-    "sales_order.addComment",
-    "sales_order.cancel",
-];
-
-fn d(s: &str) -> Decimal {
-    Decimal::from_str(s).unwrap()
-}
-
-fn writes(h: &Harness) -> u64 {
-    h.magento().knobs().count_where(|m| WRITES.contains(&m))
-}
-
-fn vals(pairs: Vec<(&str, Value)>) -> Map {
-    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
-}
-
-/// An OpenERP order with the simple and configurable-parent lines of Magento order `inc`
-/// (plus a shipping line), confirmed, and its order binding. Returns the `sale.order` id.
-async fn import(h: &Harness, inc: &str) -> i64 {
-    let erp = h.openerp();
-    let mage = h.magento().order(inc).expect("a seeded Magento order");
-    let partner = erp.create("res.partner", vals(vec![("name", value::string(format!("Buyer of {inc}")))])).unwrap();
-    let parents: Vec<_> = mage.items.iter().filter(|i| i.parent_item_id.is_none()).collect();
-    let mut lines = Vec::new();
-    for it in &parents {
-        let product = erp.product_id(&it.sku).unwrap_or_else(|| panic!("OpenERP knows {}", it.sku));
-        lines.push(value::array([
-            Value::Integer(0),
-            Value::Integer(0),
-            value::structure([
-                ("product_id", value::id(product)),
-                ("product_uom_qty", Value::Double(it.qty_ordered.to_string().parse().unwrap())),
-                ("price_unit", Value::Double(it.price.to_string().parse().unwrap())),
-            ]),
-        ]));
-    }
-    if let Some(ship) = erp.seed_ids().shipping_product {
-        lines.push(value::array([
-            Value::Integer(0),
-            Value::Integer(0),
-            value::structure([("product_id", value::id(ship)), ("price_unit", Value::Double(5.0))]),
-        ]));
-    }
-    let order = erp
-        .create(
-            "sale.order",
-            vals(vec![
-                ("partner_id", value::id(partner)),
-                ("client_order_ref", value::string(inc)),
-                ("order_line", Value::Array(lines)),
-            ]),
-        )
-        .unwrap();
-    erp.confirm_order(order).unwrap();
-    let view = erp.order(order).unwrap();
-    let links: Vec<serde_json::Value> = view
-        .lines
-        .iter()
-        .filter_map(|l| {
-            let item = parents.iter().find(|i| Some(&i.sku) == l.sku.as_ref())?;
-            Some(serde_json::json!({"line_id": l.id, "item_id": item.id, "sku": item.sku, "qty": l.qty.to_string()}))
-        })
-        .collect();
-    assert_eq!(links.len(), parents.len());
-    h.store()
-        .bindings()
-        .put(
-            BindingPut::new(SANDBOX_BACKEND, BindingKind::Order, order, inc)
-                .store(mage.store_id)
-                .extra(serde_json::json!({"lines": links, "state": "sale"})),
-        )
-        .await
-        .unwrap();
-    order
-}
-
-async fn follow(h: &Harness) -> RunResult {
-    follow_with(h, JobOptions::default()).await
-}
-
-async fn follow_with(h: &Harness, options: JobOptions) -> RunResult {
-    let r = h.run(JobKind::OrderStatus, options).await.unwrap();
-    assert_eq!(r.run.state, RunState::Done, "run failed: {:?}", r.run.error);
-    r
-}
-
-fn of_kind<'a>(r: &'a RunResult, kind: &str, inc: &str) -> Vec<&'a magento_connector::store::RunRecord> {
-    r.records.iter().filter(|x| x.kind == kind && x.reference == inc).collect()
-}
-
-/// Magento item id of the parent row with this SKU.
-fn item(h: &Harness, inc: &str, sku: &str) -> i64 {
-    h.magento().order(inc).unwrap().items.iter().find(|i| i.parent_item_id.is_none() && i.sku == sku).unwrap().id
-}
-
-fn line(h: &Harness, order: i64, sku: &str) -> i64 {
-    h.openerp().order(order).unwrap().lines.iter().find(|l| l.sku.as_deref() == Some(sku)).unwrap().id
-}
-
-fn comments(h: &Harness, inc: &str) -> Vec<(String, String)> {
-    h.magento()
-        .order(inc)
-        .unwrap()
-        .history
-        .iter()
-        .filter_map(|e| Some((e.status.clone(), e.comment.clone()?)))
-        .collect()
-}
+use sync_followup_support::*;
 
 #[tokio::test]
 async fn invoices_full_and_partial_with_status_comments_and_nothing_twice() {
@@ -180,18 +66,6 @@ async fn invoices_full_and_partial_with_status_comments_and_nothing_twice() {
     assert_eq!(r.run.total, 1);
     assert_eq!((writes(&h), h.magento().knobs().requests()), (w, req), "no Magento call at all");
     h.shutdown().await;
-}
-
-/// The outgoing delivery of an order that is still open.
-fn open_delivery(h: &Harness, order: i64) -> i64 {
-    let erp = h.openerp();
-    let ids = erp.order(order).unwrap().picking_ids;
-    *ids.iter()
-        .find(|p| {
-            let row = erp.read("stock.picking", **p, &["state"]).unwrap().unwrap();
-            !matches!(row.get("state"), Some(Value::String(s)) if s == "done" || s == "cancel")
-        })
-        .expect("an open delivery")
 }
 
 #[tokio::test]
@@ -556,5 +430,50 @@ async fn bindings_to_a_missing_order_or_without_line_links() {
     let refs: Vec<&str> = r.records.iter().map(|x| x.reference.as_str()).collect();
     assert_eq!(refs, ["100000005"], "the missing order is reported once, the broken binding until repaired");
     assert_eq!(h.magento().knobs().requests(), 0);
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn shipments_already_in_magento_with_and_without_the_delivery_note() {
+    let h = Harness::start().await.unwrap();
+    let (a, b) = ("100000001", "100000005");
+    let oa = import(&h, a).await;
+    let ob = import(&h, b).await;
+    follow(&h).await;
+    let pa = open_delivery(&h, oa);
+    let pb = open_delivery(&h, ob);
+    h.openerp().deliver(pa, None, Some("Z-A"), false).unwrap();
+    h.openerp().deliver(pb, None, Some("Z-B"), false).unwrap();
+    let name_a = h.openerp().read("stock.picking", pa, &["name"]).unwrap().unwrap();
+    let Some(Value::String(name_a)) = name_a.get("name").cloned() else { panic!() };
+    // a: the process stopped after Magento created the shipment; b: shipped by hand in Magento.
+    let m = h.peers().magento.clone();
+    let note = magento_connector::sync::followup::send::shipment_note(&name_a);
+    let sa = m.create_shipment(a, &ShipmentRequest { comment: Some(note), ..Default::default() }).await.unwrap();
+    m.create_shipment(b, &ShipmentRequest::default()).await.unwrap();
+    let key = EventKey::new(SANDBOX_BACKEND, a, EventKind::Shipment, &format!("picking:{pa}"));
+    h.store().events().mark(&key, EventState::Pending, None, IN_FLIGHT).await.unwrap();
+
+    let creates = h.magento().knobs().count("sales_order_shipment.create");
+    let r = follow(&h).await;
+    assert_eq!(h.magento().knobs().count("sales_order_shipment.create"), creates + 1, "only b's is tried");
+    let sh = of_kind(&r, "shipment", a);
+    assert!(sh[0].message.contains("found in Magento"), "{}", sh[0].message);
+    assert_eq!(sh[0].magento_id.as_deref(), Some(sa.as_str()));
+    assert_eq!(of_kind(&r, "track", a)[0].outcome, Outcome::Created);
+    let ma = h.magento().order(a).unwrap();
+    assert_eq!(ma.shipments.len(), 1);
+    assert_eq!(ma.shipments[0].tracks.iter().map(|t| t.number.as_str()).collect::<Vec<_>>(), ["Z-A"]);
+    assert_eq!(h.store().events().get(&key).await.unwrap().unwrap().magento_ref.as_deref(), Some(sa.as_str()));
+
+    let shb = of_kind(&r, "shipment", b);
+    assert!(shb[0].message.contains("already shipped in Magento"), "{}", shb[0].message);
+    let tb = of_kind(&r, "track", b);
+    assert_eq!(tb[0].outcome, Outcome::Failed);
+    assert!(tb[0].message.contains("by hand"), "{}", tb[0].message);
+    assert!(h.magento().order(b).unwrap().shipments[0].tracks.is_empty());
+    let w = writes(&h);
+    assert!(follow(&h).await.records.is_empty(), "reported once, not retried");
+    assert_eq!(writes(&h), w);
     h.shutdown().await;
 }

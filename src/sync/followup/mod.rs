@@ -18,10 +18,12 @@
 //! nothing to send) after. A refusal leaves it `pending` with Magento's reason, retried on the
 //! next run; a tracking number whose shipment exists is retried alone. A `pending` event whose
 //! last call may have reached Magento (process stopped, timeout) is first looked for in Magento
-//! (invoiced/shipped quantities, history comments, state) and only sent when absent; a
-//! tracking number cannot be looked up that way and is sent again (at worst it shows twice). A
-//! shipment found that way has no known Magento number, so its tracking numbers are reported
-//! as failed, to add by hand.
+//! (invoiced quantities, the shipment carrying the delivery's note, the tracks of the shipment,
+//! history comments, state) and only sent when absent. The same check runs within the run when
+//! Magento answers an invoice, shipment or tracking number with a deadlock fault (Magento may
+//! raise it after committing), before each of [`SEND_ATTEMPTS`] attempts. A delivery already
+//! shipped in Magento by hand (no note) gets its tracking numbers reported as failed, to add by
+//! hand.
 //!
 //! # Cost
 //! The OpenERP side of all bound orders is read in a few paged calls ([`read`]). Per order,
@@ -51,7 +53,7 @@ use rust_decimal::Decimal;
 
 use self::detect::{Action, DetectContext, Event, FINGERPRINT_KEY, IN_FLIGHT, OrderDocs, Prior, UNCONFIRMED};
 use self::send::{Document, MagentoView, Sent};
-use crate::magento::types::ItemQuantities;
+use crate::magento::types::{ItemQuantities, ShipmentInfo};
 use crate::server::jobs::{JobError, Summary};
 use crate::store::{Binding, BindingKind, EventKey, EventKind, EventState, NewRecord, Outcome, SentEvent};
 use crate::sync::env::JobEnv;
@@ -355,8 +357,8 @@ async fn follow_order(env: &JobEnv, w: Work, docs: Option<&OrderDocs>) -> Result
                 Some(Dep::Present(r)) => {
                     shipment_ref = r.clone();
                     if matches!(ev.action, Action::Track { .. }) && r.is_none() {
-                        let msg = "not added: the Magento shipment of this delivery was already there, but its number \
-                                   is unknown; add the tracking number in Magento by hand";
+                        let msg = "not added: the delivery was already shipped in Magento (without this connector's \
+                                   note), so its shipment is unknown; add the tracking number in Magento by hand";
                         if !dry {
                             run.mark(ev, EventState::Done, None, msg).await?;
                             run.record(ev, Outcome::Failed, format!("{}: {msg}", ev.describe()), None).await?;
@@ -380,18 +382,10 @@ async fn follow_order(env: &JobEnv, w: Work, docs: Option<&OrderDocs>) -> Result
             deps.insert(ev.key.clone(), Dep::Planned);
             continue;
         }
-        if prior == Prior::Uncertain {
-            match found_in_magento(&mut run, ev, &invoiced, &shipped).await {
-                Ok(true) => {
-                    let msg = "found in Magento: the earlier attempt went through";
-                    let r = stored.get(&ev.key).and_then(|r| r.magento_ref.clone());
-                    run.mark(ev, EventState::Done, None, msg).await?;
-                    run.record(ev, Outcome::Skipped, format!("{}: {msg}", ev.describe()), r.as_deref()).await?;
-                    note_present(ev, &mut invoiced, &mut shipped);
-                    deps.insert(ev.key.clone(), Dep::Present(r));
-                    continue;
-                }
-                Ok(false) => {}
+        let found = if prior == Prior::Uncertain {
+            match presence(&mut run, ev, &invoiced, &shipped, shipment_ref.as_deref()).await {
+                Ok(Presence::Present(r)) => Some(r.or_else(|| stored.get(&ev.key).and_then(|r| r.magento_ref.clone()))),
+                Ok(Presence::Absent) => None,
                 Err(e) => {
                     let msg =
                         format!("{UNCONFIRMED}cannot check in Magento whether the last attempt went through: {e}");
@@ -402,10 +396,13 @@ async fn follow_order(env: &JobEnv, w: Work, docs: Option<&OrderDocs>) -> Result
                     continue;
                 }
             }
-        }
-        run.mark(ev, EventState::Pending, None, IN_FLIGHT).await?;
-        let result = send::send(env.magento(), &inc, &ev.action, shipment_ref.as_deref()).await;
-        run.view = None;
+        } else {
+            None
+        };
+        let result = match found {
+            Some(r) => Ok(Sent::Found(r)),
+            None => send_checked(&mut run, ev, shipment_ref.as_deref(), &invoiced, &shipped).await?,
+        };
         match result {
             Ok(Sent::Created(r)) => {
                 let msg = format!("sent {}: Magento {} {r}", ev.describe(), magento_noun(ev));
@@ -420,11 +417,21 @@ async fn follow_order(env: &JobEnv, w: Work, docs: Option<&OrderDocs>) -> Result
                 run.record(ev, Outcome::Updated, msg, None).await?;
                 deps.insert(ev.key.clone(), Dep::Present(None));
             }
-            Ok(Sent::AlreadyDone(why)) => {
-                run.mark(ev, EventState::Done, None, &why).await?;
-                run.record(ev, Outcome::Skipped, format!("{}: {why}", ev.describe()), None).await?;
+            Ok(Sent::Found(r)) => {
+                let msg = "found in Magento: the earlier attempt went through";
+                run.mark(ev, EventState::Done, r.as_deref(), msg).await?;
+                run.record(ev, Outcome::Skipped, format!("{}: {msg}", ev.describe()), r.as_deref()).await?;
                 note_present(ev, &mut invoiced, &mut shipped);
-                let r = stored.get(&ev.key).and_then(|r| r.magento_ref.clone());
+                deps.insert(ev.key.clone(), Dep::Present(r));
+            }
+            Ok(Sent::AlreadyDone(why)) => {
+                let mut r = stored.get(&ev.key).and_then(|r| r.magento_ref.clone());
+                if let (None, Action::Shipment { name, .. }) = (&r, &ev.action) {
+                    r = find_shipment(&run, name).await.ok().flatten().map(|s| s.increment_id);
+                }
+                run.mark(ev, EventState::Done, r.as_deref(), &why).await?;
+                run.record(ev, Outcome::Skipped, format!("{}: {why}", ev.describe()), r.as_deref()).await?;
+                note_present(ev, &mut invoiced, &mut shipped);
                 deps.insert(ev.key.clone(), Dep::Present(r));
             }
             Ok(Sent::Impossible(why)) => {
@@ -473,31 +480,96 @@ fn note_present(ev: &Event, invoiced: &mut ItemQuantities, shipped: &mut ItemQua
     }
 }
 
-/// Whether an event whose last attempt may have reached Magento is there: its quantities on
-/// top of those already sent, its comment in the history, the order canceled. A tracking
-/// number cannot be checked and is sent again.
-async fn found_in_magento(
+/// Attempts at an invoice, shipment or tracking number within one run when Magento answers
+/// with a deadlock fault (it may exist anyway: it is looked for before each new attempt).
+pub const SEND_ATTEMPTS: u32 = 3;
+
+/// Marks the event in flight and sends it. An invoice, shipment or tracking number refused
+/// with a transient fault (a deadlock, which Magento may raise after creating the document) is looked for in
+/// Magento and sent again only when absent, up to [`SEND_ATTEMPTS`] times.
+async fn send_checked(
+    run: &mut OrderRun<'_>,
+    ev: &Event,
+    shipment_ref: Option<&str>,
+    invoiced: &ItemQuantities,
+    shipped: &ItemQuantities,
+) -> Result<Result<Sent, send::Failure>, JobError> {
+    run.mark(ev, EventState::Pending, None, IN_FLIGHT).await?;
+    let mut attempt = 1;
+    loop {
+        let r = send::send(run.env.magento(), &run.inc, &ev.action, shipment_ref).await;
+        run.view = None;
+        let document = matches!(ev.action, Action::Invoice { .. } | Action::Shipment { .. } | Action::Track { .. });
+        let answered_transient = matches!(&r, Err(f) if f.uncertain && f.answered);
+        if !(document && answered_transient && attempt < SEND_ATTEMPTS) {
+            return Ok(r);
+        }
+        match presence(run, ev, invoiced, shipped, shipment_ref).await {
+            Ok(Presence::Present(found)) => return Ok(Ok(Sent::Found(found))),
+            Ok(Presence::Absent) => {
+                tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            Err(_) => return Ok(r),
+        }
+    }
+}
+
+/// Whether an event is in Magento.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Presence {
+    /// Not there.
+    Absent,
+    /// There (with its Magento number when known).
+    Present(Option<String>),
+}
+
+/// The Magento shipment carrying the note of delivery `name`, if any.
+async fn find_shipment(run: &OrderRun<'_>, name: &str) -> Result<Option<ShipmentInfo>, String> {
+    let note = send::shipment_note(name);
+    let all = run.env.magento().order_shipments(&run.inc).await.map_err(|e| e.to_string())?;
+    Ok(all.into_iter().find(|s| s.comments.iter().any(|c| c == &note)))
+}
+
+/// Whether an event whose call may have reached Magento is there: an invoice by its
+/// quantities on top of those already sent; a shipment by the note naming its delivery
+/// (by quantities when shipments cannot be listed); a tracking number on its shipment; a
+/// comment in the history; a cancellation by the order's state.
+async fn presence(
     run: &mut OrderRun<'_>,
     ev: &Event,
     invoiced: &ItemQuantities,
     shipped: &ItemQuantities,
-) -> Result<bool, String> {
-    let check = |base: &ItemQuantities, items: &ItemQuantities| {
-        let mut expected = base.clone();
-        add_items(&mut expected, items);
-        expected.retain(|i, _| items.contains_key(i));
-        expected
+    shipment_ref: Option<&str>,
+) -> Result<Presence, String> {
+    let expected = |base: &ItemQuantities, items: &ItemQuantities| {
+        let mut e = base.clone();
+        add_items(&mut e, items);
+        e.retain(|i, _| items.contains_key(i));
+        e
     };
+    let yes = |b: bool| if b { Presence::Present(None) } else { Presence::Absent };
     Ok(match &ev.action {
         Action::Invoice { items, .. } => {
-            send::quantities_present(Document::Invoice, run.view().await?, &check(invoiced, items))
+            yes(send::quantities_present(Document::Invoice, run.view().await?, &expected(invoiced, items)))
         }
-        Action::Shipment { items, .. } => {
-            send::quantities_present(Document::Shipment, run.view().await?, &check(shipped, items))
-        }
-        Action::Comment { comment, .. } => send::comment_present(run.view().await?, comment),
-        Action::Cancel => run.view().await?.state == "canceled",
-        Action::Track { .. } => false,
+        Action::Shipment { name, items, .. } => match find_shipment(run, name).await {
+            Ok(Some(s)) => Presence::Present(Some(s.increment_id)),
+            Ok(None) => Presence::Absent,
+            Err(e) => {
+                tracing::debug!(order = %run.inc, "shipments not listed ({e}); checking quantities");
+                yes(send::quantities_present(Document::Shipment, run.view().await?, &expected(shipped, items)))
+            }
+        },
+        Action::Comment { comment, .. } => yes(send::comment_present(run.view().await?, comment)),
+        Action::Cancel => yes(run.view().await?.state == "canceled"),
+        Action::Track { track, .. } => match shipment_ref {
+            Some(r) => {
+                let all = run.env.magento().order_shipments(&run.inc).await.map_err(|e| e.to_string())?;
+                yes(all.iter().any(|s| s.increment_id == r && s.tracks.contains(&track.number)))
+            }
+            None => Presence::Absent,
+        },
     })
 }
 

@@ -174,6 +174,8 @@ pub enum Sent {
     Applied,
     /// Magento already had it.
     AlreadyDone(String),
+    /// A call that may have gone through did (with the Magento number when known).
+    Found(Option<String>),
     /// It can never be done in Magento.
     Impossible(String),
 }
@@ -187,6 +189,8 @@ pub struct Failure {
     pub uncertain: bool,
     /// Bad credentials or missing rights: the run cannot go on.
     pub auth: bool,
+    /// Magento answered (with a fault): the call is over on its side.
+    pub answered: bool,
 }
 
 impl Failure {
@@ -195,7 +199,12 @@ impl Failure {
             Some(n) => format!("{e}; {n}"),
             None => e.to_string(),
         };
-        Failure { message, uncertain: matches!(e.kind, ErrorKind::Retryable | ErrorKind::Protocol), auth: e.is_auth() }
+        Failure {
+            message,
+            uncertain: matches!(e.kind, ErrorKind::Retryable | ErrorKind::Protocol),
+            auth: e.is_auth(),
+            answered: e.fault_code.is_some(),
+        }
     }
 }
 
@@ -242,6 +251,7 @@ pub async fn send(
                     message: "the Magento shipment of this delivery is not known".into(),
                     uncertain: false,
                     auth: false,
+                    answered: false,
                 });
             };
             match m.add_track(shipment, track).await {
