@@ -42,7 +42,7 @@
 //! | Customers > Retrieve customer info; Customers > Addresses > Retrieve address info | order import (`customer.info`, `customer_address.list`) |
 //! | Sales > Order > Retrieve orders info; Change status, add comments | order import and follow-up (`sales_order.list/info/addComment/hold/unhold/cancel`) |
 //! | Sales > Order > Order invoice > Create | `sales_order_invoice.create` |
-//! | Sales > Order > Order shipments > Create, Tracking | `sales_order_shipment.create/addTrack` |
+//! | Sales > Order > Order shipments > Create, Tracking, Retrieve shipment info | `sales_order_shipment.create/addTrack/list/info` |
 //!
 //! A missing right gives fault 2 "Access denied." ([`ErrorKind::Auth`]), inside a batch only
 //! for the items that need it.
@@ -178,14 +178,28 @@ pub trait MagentoApi: Send + Sync {
     /// Releases an order from hold.
     async fn unhold_order(&self, increment_id: &str) -> MagentoResult<()>;
 
-    /// Creates an invoice and returns its increment id.
+    /// Creates an invoice and returns its increment id. Never retried by the client, not even
+    /// after a deadlock fault (which may come after Magento created it): check the order's
+    /// invoiced quantities before sending again.
     async fn create_invoice(&self, increment_id: &str, invoice: &InvoiceRequest) -> MagentoResult<String>;
 
-    /// Creates a shipment and returns its increment id.
+    /// Creates a shipment and returns its increment id. Never retried by the client (see
+    /// [`MagentoApi::create_invoice`]).
     async fn create_shipment(&self, increment_id: &str, shipment: &ShipmentRequest) -> MagentoResult<String>;
 
-    /// Adds a tracking number to a shipment and returns the track id.
+    /// Adds a tracking number to a shipment and returns the track id. Never retried by the
+    /// client (see [`MagentoApi::create_invoice`]): look at the shipment's tracks first.
     async fn add_track(&self, shipment_increment_id: &str, track: &Track) -> MagentoResult<i64>;
+
+    /// Shipments of an order with their items, tracking numbers and comments (to find what a
+    /// call that may have gone through created). This default says the client cannot list
+    /// them.
+    async fn order_shipments(&self, increment_id: &str) -> MagentoResult<Vec<ShipmentInfo>> {
+        Err(MagentoError::protocol(
+            "sales_order_shipment.list",
+            format!("this client cannot list the shipments of order {increment_id}"),
+        ))
+    }
 }
 
 /// Builds the client for an endpoint's kind, ready to share between jobs. No network traffic

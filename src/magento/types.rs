@@ -1052,6 +1052,19 @@ pub struct ShipmentRequest {
     pub include_comment: bool,
 }
 
+/// A shipment of an order as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentInfo {
+    /// Increment id.
+    pub increment_id: String,
+    /// Shipped quantity per order item id (configurable child rows included).
+    pub items: ItemQuantities,
+    /// Tracking numbers.
+    pub tracks: Vec<String>,
+    /// Comment texts.
+    pub comments: Vec<String>,
+}
+
 /// A tracking number to add to a shipment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Track {

@@ -403,7 +403,7 @@ impl MagentoApi for Magento1Client {
         self.call_parsed(
             "sales_order_invoice.create",
             &encode::invoice_create(increment_id, invoice),
-            Retry::DeadlockOnly,
+            Retry::Never,
             Some(increment_id),
             |v| parse::text(v, "invoice increment id"),
         )
@@ -414,18 +414,43 @@ impl MagentoApi for Magento1Client {
         self.call_parsed(
             "sales_order_shipment.create",
             &encode::shipment_create(increment_id, shipment),
-            Retry::DeadlockOnly,
+            Retry::Never,
             Some(increment_id),
             |v| parse::text(v, "shipment increment id"),
         )
         .await
     }
 
+    async fn order_shipments(&self, increment_id: &str) -> MagentoResult<Vec<ShipmentInfo>> {
+        let order = self.order(increment_id).await?;
+        let incs = self
+            .call_parsed(
+                "sales_order_shipment.list",
+                &encode::shipment_list_of_order(order.entity_id),
+                Retry::Transient,
+                Some(increment_id),
+                sales::shipment_list,
+            )
+            .await?;
+        let items: Vec<BatchItem> = incs
+            .iter()
+            .map(|s| BatchItem {
+                path: "sales_order_shipment.info",
+                args: vec![crate::rpc::value::string(s.clone())],
+                key: s.clone(),
+                create_sku: None,
+            })
+            .collect();
+        decode_each(self.batch(items).await, incs.iter().cloned(), "sales_order_shipment.info", sales::shipment_info)
+            .into_iter()
+            .collect()
+    }
+
     async fn add_track(&self, shipment_increment_id: &str, track: &Track) -> MagentoResult<i64> {
         self.call_parsed(
             "sales_order_shipment.addTrack",
             &encode::add_track(shipment_increment_id, track),
-            Retry::DeadlockOnly,
+            Retry::Never,
             Some(shipment_increment_id),
             parse::created_id,
         )

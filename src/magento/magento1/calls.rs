@@ -36,10 +36,12 @@ const LOGIN_REFUSAL_MEMORY: Duration = Duration::from_secs(5);
 pub(super) enum Retry {
     /// Idempotent calls (reads, updates): transport errors, HTTP 5xx and deadlocks.
     Transient,
-    /// Calls that must not run twice (comments, invoices, tracks…): only deadlocks, which
+    /// Calls that must not run twice (comments, cancel, hold…): only deadlocks, which
     /// Magento rolled back. A timeout is reported as retryable to the caller instead.
     DeadlockOnly,
-    /// No retry here (the caller has its own recovery).
+    /// No retry here (the caller has its own recovery). Invoices, shipments and tracks: a
+    /// deadlock raised after Magento committed (an after-commit observer) leaves the record
+    /// created, and a blind retry would create a second one.
     Never,
 }
 

@@ -334,6 +334,11 @@ pub fn order_list(f: &OrderFilter) -> Vec<Value> {
     vec![Value::Struct(m)]
 }
 
+/// `sales_order_shipment.list(filters)`: the shipments of one order (by order entity id).
+pub fn shipment_list_of_order(order_entity_id: i64) -> Vec<Value> {
+    vec![value::structure([("order_id", value::structure([("eq", value::string(order_entity_id.to_string()))]))])]
+}
+
 /// `sales_order.addComment(incrementId, status|false, comment, notify)`; `false` keeps the
 /// current status.
 pub fn order_comment(increment_id: &str, c: &OrderComment) -> Vec<Value> {

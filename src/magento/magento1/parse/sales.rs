@@ -1,5 +1,5 @@
 //! Decoding of order answers: `sales_order.list` headers and full `sales_order.info` orders,
-//! including the PHP-serialized `product_options` of each item.
+//! including the PHP-serialized `product_options` of each item; shipments read back.
 //!
 //! Discounts are normalised to positive amounts (Magento sends the header negative and the
 //! items positive); missing amounts (`<nil/>`, as on configurable child rows) read as zero.
@@ -11,10 +11,42 @@ use super::{list, opt_text, record, street_lines};
 use crate::magento::json;
 use crate::magento::php;
 use crate::magento::types::{
-    OptionLabel, Order, OrderAddress, OrderCurrency, OrderCustomer, OrderItem, OrderPayment, OrderStatusEntry,
-    OrderSummary, OrderTotals, ProductOptions,
+    ItemQuantities, OptionLabel, Order, OrderAddress, OrderCurrency, OrderCustomer, OrderItem, OrderPayment,
+    OrderStatusEntry, OrderSummary, OrderTotals, ProductOptions, ShipmentInfo,
 };
 use crate::rpc::value::{DecodeError, Record};
+
+/// `sales_order_shipment.list`: the increment ids.
+pub fn shipment_list(v: &Value) -> Result<Vec<String>, DecodeError> {
+    list(v, "sales_order_shipment.list")?.iter().map(|row| record(row, "shipment")?.string("increment_id")).collect()
+}
+
+/// `sales_order_shipment.info`: items (order item id → qty), tracking numbers, comments.
+pub fn shipment_info(v: &Value) -> Result<ShipmentInfo, DecodeError> {
+    let r0 = record(v, "shipment")?;
+    let inc = r0.string("increment_id")?;
+    let ctx = format!("shipment {inc}");
+    let r = Record::new(r0.map(), &ctx);
+    let mut items = ItemQuantities::new();
+    for it in r.array("items")?.iter() {
+        let i = record(it, &ctx)?;
+        *items.entry(i.i64("order_item_id")?).or_insert(Decimal::ZERO) += i.decimal_or_zero("qty")?;
+    }
+    let mut tracks = Vec::new();
+    for t in r.array("tracks")?.iter() {
+        let t = record(t, &ctx)?;
+        if let Some(n) = opt_text(&t, "track_number")?.or(opt_text(&t, "number")?) {
+            tracks.push(n);
+        }
+    }
+    let mut comments = Vec::new();
+    for c in r.array("comments")?.iter() {
+        if let Some(text) = opt_text(&record(c, &ctx)?, "comment")? {
+            comments.push(text);
+        }
+    }
+    Ok(ShipmentInfo { increment_id: inc, items, tracks, comments })
+}
 
 /// `sales_order.list`.
 pub fn order_list(v: &Value) -> Result<Vec<OrderSummary>, DecodeError> {
