@@ -65,7 +65,7 @@ use self::plan::{BackorderPolicy, QtyScope, StockTarget, WarehouseMap};
 use crate::magento::types::StockUpdate;
 use crate::magento::{ErrorKind, MagentoError};
 use crate::openerp::models::products::{ADDON_FIELD, MODEL};
-use crate::openerp::models::settings::StockField;
+use crate::openerp::models::settings::{Backorders, StockField};
 use crate::openerp::models::stock::StockScope;
 use crate::openerp::orm::RowDecoder;
 use crate::openerp::{Context, Domain, ProductKind, Profile};
@@ -191,12 +191,19 @@ pub async fn run(env: &JobEnv) -> Result<Summary, JobError> {
     }
     let policy = BackorderPolicy::from_settings(&env.settings);
     let bindings = load_bindings(env).await?;
+    if bindings.is_empty() {
+        env.ctx.warn("no product has been exported to Magento yet: run the product export first").await;
+    }
+    let backorders = match env.settings.backorders {
+        Backorders::None => "none".to_owned(),
+        Backorders::All => "all products".to_owned(),
+        Backorders::Selected => format!("{} selected product(s)", env.settings.backorder_product_ids.len()),
+    };
     env.ctx
         .info(format!(
-            "stock field {}, {} product(s) exported to Magento, backorders {:?}{}",
+            "stock field {}, {} product(s) exported to Magento, backorders: {backorders}{}",
             field.field(),
             bindings.len(),
-            env.settings.backorders,
             if options.full { ", full: every level is sent" } else { "" }
         ))
         .await;
