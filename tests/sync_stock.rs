@@ -384,12 +384,15 @@ async fn dry_run_ids_and_full() {
 
     let phone = erp_id(&h, "ELEC-PHN-001");
     let lamp = erp_id(&h, "API-LAMP-001");
-    let only = run(&h, JobOptions { ids: Some(vec![phone, lamp, 999_999]), ..JobOptions::default() }).await;
+    let stapler = erp_id(&h, "INT-STAPLER");
+    let ids = vec![phone, lamp, stapler, 999_999];
+    let only = run(&h, JobOptions { ids: Some(ids), ..JobOptions::default() }).await;
     assert_eq!(writes(&h), 1);
     assert_eq!(qty(&h, "ELEC-PHN-001"), (dec("35"), true));
     assert_eq!(outcome(&only, "API-LAMP-001"), Outcome::Skipped);
+    assert!(only.record("INT-STAPLER").unwrap().message.contains("not marked for Magento"));
     assert!(only.record("product.product 999999").unwrap().message.contains("not found"));
-    assert_eq!(only.records.len(), 3);
+    assert_eq!(only.records.len(), 4);
 
     run(&h, JobOptions::default()).await;
     assert_eq!(writes(&h), 16);

@@ -232,4 +232,23 @@ mod tests {
         assert_eq!((again.qty, again.is_in_stock, again.backorders), (Decimal::ONE, false, None));
         assert!(log.get_many("shop", &[1], 1).await.unwrap().is_empty(), "another scope");
     }
+
+    #[tokio::test]
+    async fn levels_sent_before_the_backorders_column_read_as_never_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite3");
+        {
+            let mut c = rusqlite::Connection::open(&path).unwrap();
+            super::super::migrations::migrate(&mut c, &super::super::migrations::MIGRATIONS[..1], &path).unwrap();
+            c.execute(
+                "INSERT INTO stock_sent (backend, product_id, scope, sku, qty, is_in_stock, at)
+                 VALUES ('shop', 5, 0, 'SKU-5', '7', 1, '2026-01-01 00:00:00.000')",
+                [],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let got = store.stock().get("shop", 5, 0).await.unwrap().unwrap();
+        assert_eq!((got.qty, got.is_in_stock, got.backorders), (Decimal::from(7), true, None));
+    }
 }
