@@ -70,12 +70,10 @@ pub struct Sandboxes {
 impl Sandboxes {
     /// Starts both emulators on free loopback ports.
     pub async fn start(options: SandboxesOptions) -> Result<Sandboxes, String> {
-        let magento = MagentoSandbox::start(options.magento)
-            .await
-            .map_err(|e| format!("cannot start the Magento sandbox: {e}"))?;
-        let openerp = OpenErpSandbox::start(options.openerp)
-            .await
-            .map_err(|e| format!("cannot start the OpenERP sandbox: {e}"))?;
+        let magento =
+            MagentoSandbox::start(options.magento).await.map_err(|e| format!("cannot start the Magento sandbox: {e}"))?;
+        let openerp =
+            OpenErpSandbox::start(options.openerp).await.map_err(|e| format!("cannot start the OpenERP sandbox: {e}"))?;
         Ok(Sandboxes { magento, openerp, tuning: options.tuning })
     }
 
