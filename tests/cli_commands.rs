@@ -125,13 +125,14 @@ fn migrate_creates_the_state_file_once() {
     let cfg = write_config(dir.path(), "127.0.0.1:0");
     let first = run_in(dir.path(), &["--config", cfg.to_str().unwrap(), "migrate"]);
     assert!(first.status.success(), "{}", text(&first.stderr));
-    assert!(text(&first.stdout).contains("schema version 0 -> 1"), "{}", text(&first.stdout));
+    let latest = magento_connector::store::SCHEMA_VERSION;
+    assert!(text(&first.stdout).contains(&format!("schema version 0 -> {latest}")), "{}", text(&first.stdout));
     assert!(dir.path().join("state/connector.sqlite3").exists());
     let second = run_in(dir.path(), &["--config", cfg.to_str().unwrap(), "migrate"]);
-    assert!(text(&second.stdout).contains("schema version 1, up to date"), "{}", text(&second.stdout));
+    assert!(text(&second.stdout).contains(&format!("schema version {latest}, up to date")), "{}", text(&second.stdout));
     let c = rusqlite::Connection::open(dir.path().join("state/connector.sqlite3")).unwrap();
     let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(v, 1);
+    assert_eq!(v, latest);
 }
 
 #[test]

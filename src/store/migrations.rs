@@ -21,9 +21,10 @@ pub(crate) struct Migration {
 }
 
 /// Every migration, oldest first; version N is `MIGRATIONS[N - 1]`.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    what: "initial schema: bindings, runs, run_events, run_records, broken_orders, cursors, sent_events, stock_sent",
-    sql: r#"
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        what: "initial schema: bindings, runs, run_events, run_records, broken_orders, cursors, sent_events, stock_sent",
+        sql: r#"
 CREATE TABLE bindings (
     id           INTEGER PRIMARY KEY,
     backend      TEXT    NOT NULL,
@@ -135,7 +136,12 @@ CREATE TABLE stock_sent (
     PRIMARY KEY (backend, product_id, scope)
 ) WITHOUT ROWID;
 "#,
-}];
+    },
+    Migration {
+        what: "stock_sent.backorders: the Magento backorders code last sent (NULL: left to the shop's config)",
+        sql: "ALTER TABLE stock_sent ADD COLUMN backorders INTEGER;",
+    },
+];
 
 /// Latest schema version this program knows.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

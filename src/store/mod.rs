@@ -40,7 +40,7 @@ pub use cursors::Cursors;
 pub use events::{EventKey, EventKind, EventState, SentEvent, SentEvents};
 pub use migrations::SCHEMA_VERSION;
 pub use runs::{Created, NewRecord, Outcome, RunEvent, RunFilter, RunRecord, RunRow, RunState, Runs};
-pub use stock::{StockSent, StockSentLog};
+pub use stock::{StockSent, StockSentLog, StockSentPut};
 
 /// How long a statement waits for another process's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

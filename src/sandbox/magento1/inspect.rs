@@ -20,6 +20,8 @@ pub struct StockView {
     pub is_in_stock: bool,
     /// Effective stock management.
     pub manage_stock: bool,
+    /// The item's own backorders code (`None`: `use_config_backorders`, the shop's default).
+    pub backorders: Option<i64>,
 }
 
 /// One image of a product's gallery.
@@ -103,7 +105,12 @@ pub(crate) fn product_view(p: &Product) -> ProductView {
         store_values: p.store_values.iter().map(|(s, m)| (*s, text_map(m))).collect(),
         website_ids: p.website_ids.iter().copied().collect(),
         category_ids: p.category_ids.iter().copied().collect(),
-        stock: StockView { qty: p.stock.qty, is_in_stock: p.stock.in_stock(), manage_stock: p.stock.manages() },
+        stock: StockView {
+            qty: p.stock.qty,
+            is_in_stock: p.stock.in_stock(),
+            manage_stock: p.stock.manages(),
+            backorders: (!p.stock.use_config_backorders).then_some(p.stock.backorders),
+        },
         media: p
             .media
             .iter()
