@@ -177,6 +177,7 @@ async fn changes_in_openerp_reach_magento_without_new_products() {
         vec![("name", Value::String("Ceramic Mug 350ml".into())), ("list_price", Value::Double(8.5))],
     );
     write(&h, "ELEC-ACC-002", vec![("default_code", Value::String("ELEC-ACC-002B".into()))]);
+    write(&h, "1001", vec![("list_price", Value::Double(5.5))]);
     write(&h, "HOME-002", vec![("active", Value::Boolean(false))]);
     write(&h, "CLO-M-001", vec![("magento_exportable", Value::Boolean(false))]);
     write_fr(&h, "BOOK-001", vec![("name", Value::String("Le Programmeur Pragmatique".into()))]);
@@ -193,6 +194,8 @@ async fn changes_in_openerp_reach_magento_without_new_products() {
     // SKU changed: the same Magento product gets the new SKU.
     assert!(h.magento().product("ELEC-ACC-002").is_none());
     assert_eq!(mag(&h, "ELEC-ACC-002B").id, 4);
+    // A numeric SKU is addressed as a SKU, never as a product id.
+    assert_eq!(mag(&h, "1001").decimal("price", 0), Some(dec("5.5")));
     // Archived or no longer exportable: disabled, not deleted.
     assert_eq!(mag(&h, "HOME-002").value("status", 0), Some("2"));
     assert_eq!(mag(&h, "CLO-M-001").value("status", 0), Some("2"));
@@ -401,10 +404,11 @@ async fn pricelist_prices_are_exported_and_unsupported_rules_reported() {
     h.shutdown().await;
 }
 
+/// What Magento holds of a product: type, default values, store values, gallery size.
+type ProductState = (String, BTreeMap<String, String>, BTreeMap<i64, BTreeMap<String, String>>, usize);
+
 /// Every exported product as Magento holds it (without ids and dates).
-fn catalog_state(
-    h: &Harness,
-) -> BTreeMap<String, (String, BTreeMap<String, String>, BTreeMap<i64, BTreeMap<String, String>>, usize)> {
+fn catalog_state(h: &Harness) -> BTreeMap<String, ProductState> {
     let mut out = BTreeMap::new();
     for sku in [
         "API-LAMP-001",
