@@ -315,6 +315,7 @@ async fn execute(
         let result: Result<Option<String>, String> = match step {
             Step::Bind { magento_id, .. } => {
                 state.magento_id = Some(*magento_id);
+                state.extra = CategoryExtra::default();
                 Ok(Some(format!(
                     "bound to the existing Magento category {magento_id} (same name under the same parent)"
                 )))
@@ -326,9 +327,7 @@ async fn execute(
                         created.insert(cat, id);
                         state.magento_id = Some(id);
                         state.created = true;
-                        state.extra.name = name.clone();
-                        state.extra.parent = p;
-                        state.extra.disabled = false;
+                        state.extra = CategoryExtra { name: name.clone(), parent: p, ..CategoryExtra::default() };
                         Ok(Some(format!("created under {} (id {id})", describe(parent))))
                     }
                     Err(e) => Err(format!("Magento refused the create: {e}")),

@@ -283,6 +283,9 @@ pub fn plan_root(input: &RootInput<'_>) -> RootPlan {
 
     let mut steps = Vec::new();
     let mut claimed: BTreeSet<i64> = input.bound.values().map(|b| b.magento_id).collect();
+    // Categories that get another Magento category than their binding's: what was sent to the
+    // old one does not count.
+    let mut fresh: BTreeSet<i64> = BTreeSet::new();
     for c in input.desired.iter().filter(|c| in_scope.contains(&c.id)) {
         let parent_key = c.parent.map_or(root_key, Key::Ours);
         let me = Key::Ours(c.id);
@@ -302,6 +305,7 @@ pub fn plan_root(input: &RootInput<'_>) -> RootPlan {
             });
             if let Some(m) = found {
                 claimed.insert(m);
+                fresh.insert(c.id);
                 sim.adopt(m, c.id);
                 steps.push(Step::Bind { category: c.id, magento_id: m });
                 existing = Some(m);
@@ -309,6 +313,7 @@ pub fn plan_root(input: &RootInput<'_>) -> RootPlan {
         }
         match existing {
             None => {
+                fresh.insert(c.id);
                 steps.push(Step::Create { category: c.id, parent: sim.target(parent_key), name: c.name.clone() });
                 sim.append(parent_key, me);
             }
@@ -414,7 +419,11 @@ pub fn plan_root(input: &RootInput<'_>) -> RootPlan {
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| c.name.clone());
             let hash = hash_text(&name);
-            let previous = input.bound.get(&c.id).and_then(|b| b.translations.get(&store.store_id));
+            let previous = input
+                .bound
+                .get(&c.id)
+                .filter(|_| !fresh.contains(&c.id))
+                .and_then(|b| b.translations.get(&store.store_id));
             let send = match previous {
                 None => name != c.name,
                 Some(p) => input.full || *p != hash,
@@ -651,6 +660,24 @@ mod tests {
             category: 401,
             parent: Target::Created(400),
             name: "Desks".into()
+        }));
+    }
+
+    #[test]
+    fn a_recreated_category_gets_its_translation_again() {
+        let mut tree = synced_tree();
+        tree.children.retain(|c| c.id != 20);
+        let d = desired_exact();
+        let mut bound = bound_all();
+        bound.get_mut(&400).unwrap().translations.insert(2, hash_text("Bureau"));
+        let fr = StoreNames { store_id: 2, names: [(400, "Bureau".to_owned())].into_iter().collect() };
+        let plan = plan_root(&input(&tree, &d, &bound, std::slice::from_ref(&fr)));
+        assert!(plan.steps.contains(&Step::Translate {
+            category: 400,
+            target: Target::Created(400),
+            store_id: 2,
+            name: "Bureau".into(),
+            hash: hash_text("Bureau")
         }));
     }
 
