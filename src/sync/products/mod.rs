@@ -173,6 +173,18 @@ struct Job {
     skus: HashMap<String, i64>,
 }
 
+/// Ids of the pricelist rules valid now: a rule starting or ending changes prices without any
+/// write in OpenERP, so it is part of the settings fingerprint.
+fn rules_in_force(book: &PriceBook) -> Vec<i64> {
+    let now = Utc::now();
+    book.pricelists
+        .values()
+        .flat_map(|p| p.rules.iter())
+        .filter(|r| r.date_start.is_none_or(|d| d <= now) && r.date_end.is_none_or(|d| now <= d))
+        .map(|r| r.id)
+        .collect()
+}
+
 fn openerp_failed(what: &str, e: crate::openerp::Error) -> JobError {
     JobError::failed(format!("cannot {what} in OpenERP: {e}"))
 }
@@ -219,7 +231,7 @@ impl Job {
             "v": 1,
             "scope": scope.fingerprint(),
             "attribute_set": env.settings.attribute_set_id,
-            "prices": prices.as_ref().map(|(id, book)| (id, format!("{book:?}"))),
+            "prices": prices.as_ref().map(|(id, book)| (id, format!("{book:?}"), rules_in_force(book))),
             "taxes": taxes
                 .values()
                 .map(|t| (t.id, t.type_tax_use.clone(), t.magento_tax_class_mapped, t.magento_tax_class_id))
