@@ -287,8 +287,8 @@ async fn an_ids_limited_run_exports_just_those_products() {
     h.shutdown().await;
 }
 
-#[tokio::test]
-async fn incremental_runs_look_at_changes_only_and_settings_changes_reevaluate_everything() {
+/// Sandboxes whose OpenERP data was written long ago (so only later writes count as changes).
+async fn seeded_in_the_past() -> Harness {
     let past = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
     let h = Harness::with_options(SandboxesOptions {
         openerp: OpenErpOptions { clock: Some(past), ..OpenErpOptions::default() },
@@ -297,6 +297,12 @@ async fn incremental_runs_look_at_changes_only_and_settings_changes_reevaluate_e
     .await
     .unwrap();
     h.openerp().set_clock(None);
+    h
+}
+
+#[tokio::test]
+async fn incremental_runs_look_at_changes_only_and_settings_changes_reevaluate_everything() {
+    let h = seeded_in_the_past().await;
     let first = exported(&h).await;
     assert_eq!(first.records.len(), 24);
 
@@ -401,6 +407,38 @@ async fn pricelist_prices_are_exported_and_unsupported_rules_reported() {
     assert_eq!(updated, ["BOOK-001"]);
     assert_eq!(mag(&h, "BOOK-001").decimal("price", 0), Some(dec("36")), "the EUR pricelist's fixed price");
     assert_eq!(h.magento().knobs().count("catalog_product.update"), 1);
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn images_stay_out_when_the_backend_says_so() {
+    let h = seeded_in_the_past().await;
+    let backend = h.openerp().seed_ids().backend.unwrap();
+    h.openerp()
+        .write(
+            "magento.backend",
+            &[backend],
+            [("export_images".to_owned(), Value::Boolean(false))].into_iter().collect(),
+        )
+        .unwrap();
+    exported(&h).await;
+    assert!(mag(&h, "API-LAMP-001").media.is_empty());
+    assert_eq!(h.magento().knobs().count("catalog_product_attribute_media.create"), 0);
+    // Turned on: the images of products nobody changed go too.
+    h.openerp()
+        .write(
+            "magento.backend",
+            &[backend],
+            [("export_images".to_owned(), Value::Boolean(true))].into_iter().collect(),
+        )
+        .unwrap();
+    let r = export(&h, JobOptions::default()).await;
+    assert_eq!(mag(&h, "API-LAMP-001").media.len(), 1);
+    assert!(
+        r.record("API-LAMP-001").unwrap().message.contains("image added"),
+        "{}",
+        r.record("API-LAMP-001").unwrap().message
+    );
     h.shutdown().await;
 }
 

@@ -7,9 +7,9 @@
 //!
 //! * `ids` option: exactly those products.
 //! * `full`: every exportable product and every bound one, hashes ignored, images checked.
-//! * first run, or the fingerprint changed: every exportable and bound product is evaluated
-//!   again (payload hashes still spare the unchanged ones); images only for the changed ones
-//!   unless the image setting changed too.
+//! * first run, the fingerprint changed, or images were turned on: every exportable and bound
+//!   product is evaluated again (payload hashes still spare the unchanged ones); images only
+//!   for the changed ones, unless it is the first run or images were just turned on.
 //! * otherwise: products (or their templates) written since `since` minus an overlap, never
 //!   bound exportable products, pending ones, and bound products deleted in OpenERP.
 
@@ -173,15 +173,17 @@ pub async fn select(
         .map(|b| b.openerp_id)
         .collect();
     let full = env.ctx.options().full;
+    // Images were off and are on now: every product's image must be looked at.
+    let images_on = state.images.as_deref() != Some(images) && images == "on";
     let reevaluate = match (&state.since, &state.fingerprint) {
         _ if full => None,
         (None, _) => Some("first run".to_owned()),
-        (Some(_), Some(f)) if f == fingerprint => None,
+        (Some(_), Some(f)) if f == fingerprint && !images_on => None,
+        (Some(_), Some(f)) if f == fingerprint => Some("images are exported again".to_owned()),
         (Some(_), _) => {
             Some("the settings that shape products changed (stores, taxes, categories or prices)".to_owned())
         }
     };
-    let images_changed = state.images.as_deref() != Some(images);
     let changed = match state.since {
         Some(since) if !full => {
             let from = dxr::Value::String(value::format_datetime(&(since - overlap())));
@@ -202,7 +204,7 @@ pub async fn select(
     let unbound: BTreeSet<i64> = exportable.difference(&bound).copied().collect();
     if full || reevaluate.is_some() {
         let ids: BTreeSet<i64> = exportable.union(&bound).copied().collect();
-        let images_for = match (&changed, full || images_changed) {
+        let images_for = match (&changed, full || images_on) {
             (Some(c), false) => Some(c.union(&unbound).chain(state.pending.iter()).copied().collect()),
             _ => None,
         };
@@ -223,11 +225,7 @@ pub async fn select(
     let deleted: BTreeSet<i64> = bound.difference(&existing).copied().collect();
     let ids: BTreeSet<i64> =
         changed.iter().chain(unbound.iter()).chain(state.pending.iter()).chain(deleted.iter()).copied().collect();
-    let images_for = if images_changed {
-        None
-    } else {
-        Some(changed.iter().chain(unbound.iter()).chain(state.pending.iter()).copied().collect())
-    };
+    let images_for = Some(changed.iter().chain(unbound.iter()).chain(state.pending.iter()).copied().collect());
     Ok(Selection { ids: ids.into_iter().collect(), mode: Mode::Incremental(since), images_for })
 }
 
