@@ -9,6 +9,10 @@
 //! matches OpenERP makes no write call. Category writes are single calls (Magento 1 has no
 //! batch for them, and a tree is a few hundred categories at most).
 //!
+//! Translations: store views whose language differs from the default store view's get the
+//! name read in their language. Real Odoo 17 does not translate `product.category.name`
+//! (every language reads the same name), so nothing is sent there; the sandbox does.
+//!
 //! Bindings: kind `category`, `store` = the Magento root id, hash = hash of the last default
 //! values sent, extra = `{"name", "parent", "tr": {"<store id>": "<hash of the name sent>"}}`.
 //!

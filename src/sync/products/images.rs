@@ -26,7 +26,7 @@ pub struct ImageState {
 pub struct Wanted {
     /// SHA-256, hex.
     pub sha: String,
-    /// Format Magento accepts, or `None` with the MIME type that was refused.
+    /// Format Magento accepts, or the MIME type it would refuse.
     pub mime: Result<ImageMime, String>,
 }
 
