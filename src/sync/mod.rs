@@ -6,13 +6,15 @@
 //! * [`peers`]: the server's synchronous peer operations (`connector.check`, `magento.stores`,
 //!   `taxes.sync`).
 //! * [`taxes`]: tax class proposals and resolution.
-//! * [`categories`], [`products`]: catalog export. [`stock`]: stock export.
+//! * [`categories`], [`products`]: catalog export, with what they share in [`catalog_common`].
+//!   [`stock`]: stock export.
 //! * [`orders`]: order import and broken-order re-import. [`followup`]: order status,
 //!   invoices, shipments and cancellations sent back to Magento.
 //!
 //! Jobs read and write the peers only through [`crate::magento::MagentoApi`] and
 //! [`crate::openerp::OpenErpClient`], and the state only through [`crate::store`].
 
+pub mod catalog_common;
 pub mod categories;
 pub mod env;
 pub mod executor;

@@ -58,6 +58,7 @@ fn category(contract: &Contract) -> Result<ModelDef, String> {
     b.m2o("parent_id", "Parent Category", "product.category").cascade();
     b.o2m("child_id", "Child Categories", "product.category", "parent_id");
     b.integer("product_count", "# Products").computed();
+    b.char("parent_path", "Parent Path").computed();
     b.parent("parent_id");
     b.rec_name("complete_name");
     b.order("complete_name");
@@ -66,6 +67,7 @@ fn category(contract: &Contract) -> Result<ModelDef, String> {
     b.hooks().compute = Some(|db, ctx, id, f| {
         Ok(match f.name.as_str() {
             "complete_name" => Val::Str(category_name(db, ctx, id)),
+            "parent_path" => Val::Str(parent_path(db, ctx, id)),
             "product_count" => {
                 let cats: Vec<Value> = db
                     .descendants("product.category", "parent_id", &[id])
@@ -80,6 +82,20 @@ fn category(contract: &Contract) -> Result<ModelDef, String> {
         })
     });
     Ok(b.build())
+}
+
+/// `parent_path` of a category (`_parent_store`): ancestor ids from the top, `1/2/8/`.
+pub fn parent_path(db: &Db, ctx: &Ctx, id: i64) -> String {
+    let mut ids = Vec::new();
+    let mut cur = Some(id);
+    while let Some(c) = cur {
+        if ids.contains(&c) || ids.len() > 64 {
+            break;
+        }
+        ids.push(c);
+        cur = db.get_id(ctx, "product.category", c, "parent_id");
+    }
+    ids.iter().rev().map(|i| format!("{i}/")).collect()
 }
 
 /// `complete_name` of a category: `All / Saleable / Office Furniture` (names in the context
@@ -262,8 +278,12 @@ fn pricelist_item() -> ModelDef {
     b.selection("base", "Based on", &[("list_price", "Sales Price"), ("standard_price", "Cost")])
         .required()
         .default(Val::str("list_price"));
+    b.m2o("base_pricelist_id", "Other Pricelist", "product.pricelist");
     b.float("price_discount", "Price Discount");
     b.float("price_surcharge", "Price Surcharge");
+    b.float("price_round", "Price Rounding");
+    b.float("price_min_margin", "Min. Price Margin");
+    b.float("price_max_margin", "Max. Price Margin");
     b.datetime("date_start", "Start Date");
     b.datetime("date_end", "End Date");
     b.order("applied_on, min_quantity desc, categ_id desc, id desc");
