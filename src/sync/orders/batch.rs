@@ -22,7 +22,7 @@ use crate::magento::{MagentoError, Order};
 use crate::openerp::models::settings::StoreSettings;
 use crate::openerp::{Error, ErrorKind};
 use crate::server::jobs::JobError;
-use crate::store::{BindingKind, BindingPut, NewRecord, Outcome};
+use crate::store::{BindingKind, BindingPut, NewRecord, Outcome, StoreError};
 use crate::sync::env::JobEnv;
 
 /// Orders fetched, planned and created together.
@@ -648,7 +648,9 @@ impl<'e> Importer<'e> {
             let (outcome, message, openerp_id) = match &fate {
                 Fate::Imported { id, name, confirmed } => {
                     let plan = w.plan.as_ref();
-                    self.bind(&store, &backend, &w, *id, name, *confirmed, lines.get(id)).await?;
+                    if let Some(e) = self.bind(&store, &backend, &w, *id, name, *confirmed, lines.get(id)).await? {
+                        message_tail.push_str(&format!("; binding not written: {e}"));
+                    }
                     store.broken().resolve(&backend, &w.inc).await?;
                     self.tally.imported += 1;
                     let money = plan.map(|p| p.summary(&w.currency)).unwrap_or_default();
@@ -657,7 +659,9 @@ impl<'e> Importer<'e> {
                     (Outcome::Created, format!("{name} {verb} ({state}): {money}{message_tail}"), Some(*id))
                 }
                 Fate::Restored { id, name } => {
-                    self.bind(&store, &backend, &w, *id, name, true, lines.get(id)).await?;
+                    if let Some(e) = self.bind(&store, &backend, &w, *id, name, true, lines.get(id)).await? {
+                        message_tail.push_str(&format!("; binding not written: {e}"));
+                    }
                     store.broken().resolve(&backend, &w.inc).await?;
                     self.tally.restored += 1;
                     (
@@ -704,7 +708,8 @@ impl<'e> Importer<'e> {
     }
 
     /// Writes the order binding (lines: OpenERP line → Magento item) and the partner and
-    /// address bindings of an imported order.
+    /// address bindings of an imported order. A binding conflict (the increment id bound to
+    /// another OpenERP order: a duplicate to resolve by hand) is returned, not raised.
     #[allow(clippy::too_many_arguments)]
     async fn bind(
         &self,
@@ -715,7 +720,7 @@ impl<'e> Importer<'e> {
         name: &str,
         confirmed: bool,
         lines: Option<&Vec<(i64, i64)>>,
-    ) -> Result<(), JobError> {
+    ) -> Result<Option<StoreError>, JobError> {
         let by_index = lines.map(|l| write::lines_by_plan_index(l)).unwrap_or_default();
         let items: Vec<serde_json::Value> = w
             .plan
@@ -740,10 +745,12 @@ impl<'e> Importer<'e> {
             "currency": w.currency,
             "grand_total": order.map(|o| o.totals.grand_total.normalize().to_string()),
         });
-        store
-            .bindings()
-            .put(BindingPut::new(backend, BindingKind::Order, id, w.inc.clone()).store(w.store_id).extra(extra))
-            .await?;
+        let put = BindingPut::new(backend, BindingKind::Order, id, w.inc.clone()).store(w.store_id).extra(extra);
+        match store.bindings().put(put).await {
+            Ok(_) => {}
+            Err(e @ StoreError::Conflict { .. }) => return Ok(Some(e)),
+            Err(e) => return Err(e.into()),
+        }
         if let (Some(c), Some((p, inv, ship))) = (&w.customer, w.partners) {
             if let Some(mid) = c.buyer.binding_id() {
                 let put = BindingPut::new(backend, BindingKind::Partner, p, mid.clone())
@@ -763,7 +770,7 @@ impl<'e> Importer<'e> {
                 }
             }
         }
-        Ok(())
+        Ok(None)
     }
 }
 

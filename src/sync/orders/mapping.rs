@@ -349,11 +349,15 @@ impl Row {
     }
 }
 
-/// Where a row's discount goes when no percentage expresses it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct DiscountKey {
-    /// Tax id (`None`: untaxed discount line).
-    tax_id: Option<i64>,
+/// The part of a row's discount a percentage could not express, for the discount lines:
+/// what the customer paid less, the untaxed amount and the tax it takes off (all positive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DiscountPart {
+    /// The tax of the discount (`None`: untaxed, the tax was computed before the discount).
+    tax: Option<TaxChoice>,
+    paid: Decimal,
+    untaxed: Decimal,
+    tax_amount: Decimal,
 }
 
 #[derive(Debug, Clone)]
@@ -362,8 +366,8 @@ struct Choice {
     price: Decimal,
     discount: Decimal,
     amounts: Amounts,
-    /// Part of the row sent to a discount line: (key, its tax, amount in the line's price terms).
-    to_discount_line: Option<(DiscountKey, Option<TaxChoice>, Decimal)>,
+    /// Part of the row sent to the discount lines.
+    to_discount_line: Option<DiscountPart>,
     exact: bool,
 }
 
@@ -451,16 +455,20 @@ fn choose(
     };
     let own: Vec<&Attempt> = attempts.iter().filter(|a| a.included == preferred).collect();
     let gross_ok = if preferred { main.total() == row.row_total_incl } else { main.untaxed == row.row_total };
-    // The discount line's price: untaxed or tax-included lines take what the customer paid
-    // less; a tax-excluded line takes the untaxed difference (its tax follows).
+    // The full line; the discount lines take what the customer paid less.
     let split = |key_tax: Option<TaxChoice>| {
-        let amount = if key_tax.is_some() && !preferred { main.untaxed - target_u } else { main.total() - target_p };
+        let part = DiscountPart {
+            paid: main.total() - target_p,
+            untaxed: main.untaxed - target_u,
+            tax_amount: main.tax - row.tax,
+            tax: key_tax,
+        };
         Choice {
             tax: tax.clone(),
             price,
             discount: Decimal::ZERO,
             amounts: main,
-            to_discount_line: Some((DiscountKey { tax_id: key_tax.as_ref().map(|t| t.id) }, key_tax, amount)),
+            to_discount_line: Some(part),
             exact: false,
         }
     };
@@ -478,6 +486,62 @@ fn choose(
     }
     // 5. The closest single line; the rounding rule decides.
     own.iter().min_by_key(|a| (a.amounts.total() - target_p).abs()).map(|a| single(a, false)).ok_or(prefer_included)
+}
+
+/// How far (in cents) a taxed discount line may move from the discount to reproduce the tax
+/// to take off; the difference goes to the untaxed discount line.
+const DISCOUNT_SEARCH_CENTS: i64 = 100;
+
+/// The discount lines of the parts: `(tax, price_unit)`, taxed lines by tax id, then one
+/// untaxed line. Each taxed line's price is the discount of its tax moved by the fewest cents
+/// so that OpenERP's tax of the line is exactly the tax Magento took off those rows (rounding
+/// per row in Magento, per line in OpenERP); the cents moved go to the untaxed line, so the
+/// untaxed amount and the tax both stay exact.
+fn discount_lines_of(parts: &[DiscountPart], step: Decimal) -> Vec<(Option<TaxChoice>, Decimal)> {
+    let mut taxed: Vec<(TaxChoice, Decimal, Decimal, Decimal)> = Vec::new();
+    let mut untaxed = Decimal::ZERO;
+    for p in parts {
+        match &p.tax {
+            None => untaxed += p.paid,
+            Some(t) => match taxed.iter_mut().find(|g| g.0.id == t.id) {
+                Some(g) => {
+                    g.1 += p.paid;
+                    g.2 += p.untaxed;
+                    g.3 += p.tax_amount;
+                }
+                None => taxed.push((t.clone(), p.paid, p.untaxed, p.tax_amount)),
+            },
+        }
+    }
+    taxed.sort_by_key(|g| g.0.id);
+    let mut out = Vec::new();
+    for (tax, paid, untaxed_off, tax_off) in taxed {
+        // The line's price is what it takes off: the paid amount for a tax-included tax, the
+        // untaxed amount for a tax-excluded one.
+        let wanted = if tax.included { paid } else { untaxed_off };
+        let cent = Decimal::new(1, 2).max(step);
+        let mut price = wanted;
+        for k in 0..=DISCOUNT_SEARCH_CENTS {
+            let hit = [k, -k]
+                .into_iter()
+                .map(|k| wanted + cent * Decimal::from(k))
+                .find(|x| simulate_line(-*x, Decimal::ONE, Decimal::ZERO, Some(tax.sim()), step).tax == -tax_off);
+            if let Some(x) = hit {
+                price = x;
+                break;
+            }
+        }
+        let line = simulate_line(-price, Decimal::ONE, Decimal::ZERO, Some(tax.sim()), step);
+        // What the taxed line leaves (or takes too much) of the paid amount is untaxed.
+        untaxed += paid + line.total();
+        if !price.is_zero() {
+            out.push((Some(tax), -price));
+        }
+    }
+    if !untaxed.is_zero() {
+        out.push((None, -untaxed));
+    }
+    out
 }
 
 fn pct(rate: Decimal) -> String {
@@ -512,13 +576,7 @@ pub fn plan_order(
     let included = detect_prices_include_tax(order, step);
     let discount_lines = s.discount_product.is_some();
     let mut lines: Vec<PlanLine> = Vec::new();
-    let mut groups: Vec<(DiscountKey, Option<TaxChoice>, Decimal)> = Vec::new();
-    let mut add_to_group =
-        |key: DiscountKey, tax: Option<TaxChoice>, amount: Decimal| match groups.iter_mut().find(|(k, _, _)| *k == key)
-        {
-            Some(g) => g.2 += amount,
-            None => groups.push((key, tax, amount)),
-        };
+    let mut parts: Vec<DiscountPart> = Vec::new();
     let mut wanted_discount_line = false;
     for r in &rows {
         let row = Row::of_item(r.item, format!("line {:?}", r.name));
@@ -528,8 +586,8 @@ pub fn plan_order(
         if !c.exact && row.discounted() && !discount_lines {
             wanted_discount_line = true;
         }
-        if let Some((key, tax, amount)) = c.to_discount_line.clone() {
-            add_to_group(key, tax, amount);
+        if let Some(part) = c.to_discount_line.clone() {
+            parts.push(part);
         }
         lines.push(PlanLine {
             kind: LineKind::Item { item_id: r.item.item_id, sku: r.sku.clone() },
@@ -569,8 +627,8 @@ pub fn plan_order(
         // on the shipping says they do; otherwise an included tax is used only when exact.
         let shipping_included = !t.shipping_hidden_tax_amount.is_zero();
         let c = shipping_choice(&row, &lines, shipping_included, taxes, discount_lines, s)?;
-        if let Some((key, tax, amount)) = c.to_discount_line.clone() {
-            add_to_group(key, tax, amount);
+        if let Some(part) = c.to_discount_line.clone() {
+            parts.push(part);
         }
         let name =
             order.shipping_description.clone().filter(|d| !d.trim().is_empty()).unwrap_or_else(|| "Shipping".into());
@@ -588,16 +646,15 @@ pub fn plan_order(
     if lines.is_empty() {
         return Err(Broken::magento_data("the order has no line"));
     }
-    // Discount lines, one per tax.
-    groups.sort_by(|a, b| a.0.cmp(&b.0));
+    // Discount lines, one per tax, and one untaxed.
     let label =
         order.discount_description.clone().or_else(|| order.coupon_code.clone()).filter(|d| !d.trim().is_empty());
-    for (_, tax, amount) in groups.into_iter().filter(|g| !g.2.is_zero()) {
+    for (tax, price) in discount_lines_of(&parts, step) {
         let Some(product) = s.discount_product else {
             return Err(Broken::missing_setting("a discount cannot be expressed as a percentage", "Discount Product"));
         };
         let sim = tax.as_ref().map(TaxChoice::sim);
-        let amounts = simulate_line(-amount, Decimal::ONE, Decimal::ZERO, sim, step);
+        let amounts = simulate_line(price, Decimal::ONE, Decimal::ZERO, sim, step);
         let what = match &tax {
             Some(t) => format!("{} tax", pct(t.rate)),
             None => "untaxed".into(),
@@ -611,7 +668,7 @@ pub fn plan_order(
             product_id: product,
             name,
             quantity: Decimal::ONE,
-            price_unit: -amount,
+            price_unit: price,
             discount: Decimal::ZERO,
             tax,
             amounts,
@@ -697,7 +754,12 @@ fn shipping_choice(
                 price: row.price,
                 discount: Decimal::ZERO,
                 amounts: amounts(Decimal::ZERO),
-                to_discount_line: discount_lines.then(|| (DiscountKey { tax_id: None }, None, row.row_total - target)),
+                to_discount_line: discount_lines.then(|| DiscountPart {
+                    tax: None,
+                    paid: row.row_total - target,
+                    untaxed: row.row_total - target,
+                    tax_amount: Decimal::ZERO,
+                }),
                 exact: false,
             },
         });
