@@ -137,6 +137,12 @@ async fn customers_and_addresses_are_matched_never_duplicated() {
     let guest_b = bindings.find_by_magento("sandbox", BindingKind::Partner, "guest:guest.buyer@example.org", 0).await;
     assert_eq!(guest_b.unwrap().unwrap().openerp_id, g.id);
 
+    // Emily ordered in the French store: her partner speaks French.
+    let emily: Vec<_> =
+        erp.partners_by_email("emily.martin@example.fr").into_iter().filter(|p| p.parent_id.is_none()).collect();
+    assert_eq!(emily.len(), 1);
+    assert_eq!(emily[0].lang.as_deref(), Some("fr_FR"));
+
     // A later order of Jane shipping to the same address reuses everything.
     let before = erp.count("res.partner", &[]).unwrap();
     let inc = h
@@ -298,5 +304,44 @@ async fn options_limit_the_run_to_stores_and_orders() {
     assert_eq!(outcome(&r, "999999999"), Outcome::Skipped, "{}", message(&r, "999999999"));
     assert_exact_tax(&h, "100000003");
     assert!(erp_orders(&h, "100000001").is_empty(), "not named");
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_start_date_and_the_overlap_window_decide_what_is_listed() {
+    let h = Harness::start().await.unwrap();
+    // Orders created before the backend's start date are never imported.
+    let seeded = h.magento().order("100000003").unwrap().created_at;
+    let backend = h.openerp().seed_ids().backend.unwrap();
+    let start = value::string((seeded - chrono::Duration::seconds(1)).format("%Y-%m-%d %H:%M:%S").to_string());
+    h.openerp().write("magento.backend", &[backend], [("import_from_date".to_owned(), start)].into_iter().collect()).unwrap();
+    let r = import(&h).await;
+    let refs: BTreeSet<&str> = r.records.iter().map(|x| x.reference.as_str()).collect();
+    assert_eq!(refs, BTreeSet::from(["100000003", "100000004", "100000005", "300000001"]), "{:#?}", r.records);
+    assert_all_created_exact(&h, &r);
+    let cursor = h.store().cursors().get("sandbox", 1, "orders.updated_at").await.unwrap().unwrap().0;
+    assert_eq!(cursor, h.magento().order("100000005").unwrap().created_at.format("%Y-%m-%d %H:%M:%S").to_string());
+
+    // An order committed late with a date a little before the cursor is inside the overlap.
+    let late_at = h.magento().order("100000005").unwrap().created_at - chrono::Duration::minutes(3);
+    let mut late = OrderSpec::new(
+        1,
+        CustomerSpec::Registered(3),
+        AddressSpec::Book(5),
+        vec![LineSpec::new("ELEC-ACC-001", 1)],
+    );
+    late.created_at = Some(late_at);
+    let late = h.magento().add_order(&late).unwrap();
+    h.magento().knobs().reset_counts();
+    let r = import(&h).await;
+    assert_eq!(outcome(&r, &late), Outcome::Created, "{:#?}", r.records);
+    assert_exact_tax(&h, &late);
+    assert_eq!(h.magento().knobs().count("sales_order.info"), 2, "the late order and the broken one only");
+
+    // `since` overrides the window (and never moves the cursor back past unseen orders).
+    let since = JobOptions { since: Some(seeded - chrono::Duration::hours(3)), ..JobOptions::default() };
+    let r = run(&h, JobKind::OrdersImport, since).await;
+    assert!(r.with_outcome(Outcome::Created).is_empty());
+    assert_eq!(outcome(&r, "100000004"), Outcome::Failed, "still broken");
     h.shutdown().await;
 }

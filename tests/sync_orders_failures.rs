@@ -231,3 +231,22 @@ async fn a_batch_costs_a_few_requests() {
     assert!(mage.requests() <= 12, "{} Magento requests: {:?}", mage.requests(), mage.counts());
     h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_in_a_country_openerp_lacks_is_an_invalid_address() {
+    let h = empty_shop().await;
+    let mut s = guest_order("abroad@example.org", vec![LineSpec::new("HOME-001", 1)]);
+    if let AddressSpec::New(a) = &mut s.billing {
+        a.country_id = "DE".into();
+        a.region_id = None;
+        a.city = "Berlin".into();
+    }
+    let inc = h.magento().add_order(&s).unwrap();
+    let r = import(&h).await;
+    assert_eq!(outcome(&r, &inc), Outcome::Failed);
+    let b = h.store().broken().get("sandbox", &inc).await.unwrap().unwrap();
+    assert_eq!(b.code, BrokenCode::InvalidAddress);
+    assert!(b.reason.contains("\"DE\""), "{}", b.reason);
+    assert_eq!(top_level(&h, "abroad@example.org"), 0);
+    h.shutdown().await;
+}

@@ -382,7 +382,10 @@ impl<'e> Importer<'e> {
             .iter()
             .enumerate()
             .filter(|(_, w)| w.open() && w.existing.is_none())
-            .filter_map(|(i, w)| w.order.as_ref().map(|o| (i, o, w.store.as_ref().and_then(|s| s.lang.clone()))))
+            .filter_map(|(i, w)| {
+                let lang = self.data.lang(w.store.as_ref().and_then(|s| s.lang.as_deref()));
+                w.order.as_ref().map(|o| (i, o, lang))
+            })
             .collect();
         if needing.is_empty() {
             return Ok(None);
@@ -634,10 +637,9 @@ impl<'e> Importer<'e> {
         let lines = if bound.is_empty() {
             HashMap::new()
         } else {
-            lookup::order_lines(client, &bound).await.unwrap_or_else(|e| {
-                tracing::warn!("reading the order lines for the bindings failed: {e}");
-                HashMap::new()
-            })
+            // Without the lines the bindings would be useless to the follow-up: stop here; the
+            // next run finds these orders by their Magento reference and binds them.
+            lookup::order_lines(client, &bound).await.map_err(|e| lookup_failed("read the lines of the orders", e))?
         };
         for w in works {
             let fate = w.fate.clone().unwrap_or_else(|| Fate::Failed("the order was not processed".into()));

@@ -108,6 +108,8 @@ pub struct RunData {
     pub unknown_countries: BTreeSet<String>,
     /// States per country id (filled per batch).
     pub states: HashMap<i64, Vec<StateInfo>>,
+    /// Codes of the active languages (a partner's language must be one).
+    pub langs: BTreeSet<String>,
 }
 
 impl RunData {
@@ -149,7 +151,11 @@ impl RunData {
         for p in &mut pricelists {
             p.currency = p.currency_id.and_then(|c| names.get(&c).cloned());
         }
-        Ok(RunData { taxes: TaxTable::new(taxes), pricelists, steps, ..RunData::default() })
+        let rows = client.search_read_all("res.lang", &Domain::new(), &["code"], &ctx).await?;
+        let langs = decode(&rows, "res.lang", |m| Record::new(m, "res.lang").string_or_empty("code"))?
+            .into_iter()
+            .collect();
+        Ok(RunData { taxes: TaxTable::new(taxes), pricelists, steps, langs, ..RunData::default() })
     }
 
     /// The pricelist of an order of `store` in `currency`: the store line's when it is in that
@@ -172,6 +178,11 @@ impl RunData {
             .iter()
             .find(|p| p.currency.as_deref() == Some(currency))
             .ok_or_else(|| format!("the order is in {currency} and no pricelist is in {currency}"))
+    }
+
+    /// `lang` when it is an active language of OpenERP.
+    pub fn lang(&self, lang: Option<&str>) -> Option<String> {
+        lang.filter(|l| self.langs.contains(*l)).map(str::to_owned)
     }
 
     /// The rounding step of a currency.

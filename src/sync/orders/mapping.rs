@@ -286,8 +286,10 @@ pub fn money_rows(order: &Order) -> Vec<MoneyRow<'_>> {
 
 /// Whether the order's catalog prices include tax, from Magento's own fields: a hidden tax
 /// (the tax inside a discount taken from prices including tax), or a taxed row whose
-/// tax-excluded figures are derived from the tax-included ones (`row_total ≠ price × qty`, or
-/// `row_total_incl_tax ≠ row_total + its tax`), which never happens with tax-excluded prices.
+/// tax-excluded total is derived from the tax-included one (`row_total ≠ price × qty`), which
+/// never happens with tax-excluded prices. Without these signs, prices are taken as excluding
+/// tax, and a price-included tax is still used for a row it reproduces exactly where the
+/// tax-excluded one does not (see `choose`).
 pub fn detect_prices_include_tax(order: &Order, step: Decimal) -> bool {
     if !order.totals.hidden_tax_amount.is_zero() || !order.totals.shipping_hidden_tax_amount.is_zero() {
         return true;
@@ -297,11 +299,9 @@ pub fn detect_prices_include_tax(order: &Order, step: Decimal) -> bool {
         if !i.hidden_tax_amount.is_zero() {
             return true;
         }
-        if i.tax_percent.is_zero() || i.price_incl_tax.is_zero() {
-            return false;
-        }
-        let own_tax = totals::round(i.row_total * i.tax_percent / Decimal::ONE_HUNDRED, step);
-        i.row_total != totals::round(i.price * i.qty_ordered, step) || i.row_total_incl_tax != i.row_total + own_tax
+        !i.tax_percent.is_zero()
+            && !i.price_incl_tax.is_zero()
+            && i.row_total != totals::round(i.price * i.qty_ordered, step)
     })
 }
 
@@ -987,8 +987,9 @@ mod tests {
                 it.discount_percent = Decimal::ZERO;
                 it.tax_percent = d(rate);
                 it.tax_amount = d(tax);
-                it.row_total_incl_tax = it.row_total + (it.row_total * d(rate) / Decimal::ONE_HUNDRED).round_dp(2);
-                it.price_incl_tax = (it.row_total_incl_tax / d(qty)).round_dp(2);
+                let half_up = |x: Decimal| x.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+                it.row_total_incl_tax = it.row_total + half_up(it.row_total * d(rate) / Decimal::ONE_HUNDRED);
+                it.price_incl_tax = half_up(it.row_total_incl_tax / d(qty));
                 it
             })
             .collect();
@@ -1004,7 +1005,7 @@ mod tests {
         // 5000.00 − 12.34 = 4987.66; tax 8.25 % after discount = 411.48.
         let o = order_of(&[("5000.00", "1", "12.34", "8.25", "411.48")], "0", "411.48", "5399.14");
         let p = plan_order(&o, &products(), &seed_taxes(), &settings()).unwrap();
-        assert_eq!(p.lines.len(), 2);
+        assert_eq!(p.lines.len(), 2, "{p:#?}");
         assert_eq!((p.lines[0].price_unit, p.lines[0].discount), (d("5000.00"), Decimal::ZERO));
         assert_eq!(p.lines[1].kind, LineKind::Discount);
         assert_eq!((p.lines[1].price_unit, p.lines[1].product_id), (d("-12.34"), 91));
@@ -1092,6 +1093,60 @@ mod tests {
         let e = plan_order(&o, &products(), &taxes, &settings()).unwrap_err();
         assert_eq!(e.code, BrokenCode::UnmappedTax);
         assert!(e.reason.contains("included in the price"), "{}", e.reason);
+    }
+
+    #[test]
+    fn discount_lines_move_cents_to_the_untaxed_line_to_keep_the_tax_exact() {
+        // EUR order: 170.10 − 3.72 (tax 13.73 on 166.38) and 35.82 − 0.78 (2.89), 8.25 %.
+        let o = order_of(
+            &[("170.10", "1", "3.72", "8.25", "13.73"), ("35.82", "1", "0.78", "8.25", "2.89")],
+            "0",
+            "16.62",
+            "218.04",
+        );
+        let p = plan_order(&o, &products(), &seed_taxes(), &settings()).unwrap();
+        assert_exact(&p, &o);
+        let lines: Vec<(Option<i64>, Decimal)> = p
+            .lines
+            .iter()
+            .filter(|l| l.kind == LineKind::Discount)
+            .map(|l| (l.tax.as_ref().map(|t| t.id), l.price_unit))
+            .collect();
+        assert_eq!(lines, [(Some(1), d("-3.69")), (None, d("-0.03"))], "-3.72 takes 0.31 of tax off, Magento 0.30");
+        assert_eq!(p.lines[1].discount, d("2.18"), "the small row keeps an exact percentage");
+    }
+
+    #[test]
+    fn zero_priced_rows_and_bundle_children_carry_their_own_money() {
+        let mut o = order_of(&[("10.00", "1", "0", "8.25", "0.83"), ("0", "1", "0", "0", "0")], "0", "0.83", "10.83");
+        // The second row is a free gift: a line at 0.
+        let p = plan_order(&o, &products(), &seed_taxes(), &settings()).unwrap();
+        assert_eq!(p.lines.len(), 2, "{:?}", p.lines.iter().map(|l| (&l.kind, l.price_unit)).collect::<Vec<_>>());
+        assert_eq!(p.lines[1].price_unit, Decimal::ZERO);
+        // A dynamic bundle: a parent at 0 with priced children.
+        o.items[1].product_type = "bundle".into();
+        let mut child = o.items[0].clone();
+        child.item_id = 3;
+        child.parent_item_id = Some(2);
+        o.items[0].parent_item_id = Some(2);
+        o.items.push(child);
+        o.totals.tax_amount = d("1.66");
+        o.totals.grand_total = d("21.66");
+        let rows: Vec<i64> = money_rows(&o).iter().map(|r| r.item.item_id).collect();
+        assert_eq!(rows, [1, 3], "the bundle's children, not its empty parent");
+        let p = plan_order(&o, &products(), &seed_taxes(), &settings()).unwrap();
+        assert_exact(&p, &o);
+    }
+
+    #[test]
+    fn a_full_discount_and_a_discounted_shipping_reconcile() {
+        let mut o = order_of(&[("20.00", "2", "40.00", "8.25", "0")], "10.00", "0", "5.00");
+        o.totals.shipping_discount_amount = d("5.00");
+        let p = plan_order(&o, &products(), &seed_taxes(), &settings()).unwrap();
+        assert_exact(&p, &o);
+        assert_eq!(p.lines[0].discount, d("100"));
+        let ship = p.lines.iter().find(|l| l.kind == LineKind::Shipping).unwrap();
+        assert_eq!((ship.price_unit, ship.discount), (d("10.00"), d("50")));
     }
 
     #[test]
