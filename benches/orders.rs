@@ -63,11 +63,11 @@ async fn one(orders: usize, latency: Duration) -> Result<(), String> {
         mage.requests(),
     );
     let mut top: Vec<(String, u64)> = erp.counts().into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|e| std::cmp::Reverse(e.1));
     let top: Vec<String> = top.iter().take(8).map(|(k, v)| format!("{k} {v}")).collect();
     println!("    OpenERP calls: {}", top.join(", "));
     let mut mtop: Vec<(String, u64)> = mage.counts().into_iter().collect();
-    mtop.sort_by(|a, b| b.1.cmp(&a.1));
+    mtop.sort_by_key(|e| std::cmp::Reverse(e.1));
     let mtop: Vec<String> = mtop.iter().take(5).map(|(k, v)| format!("{k} {v}")).collect();
     println!("    Magento calls: {}", mtop.join(", "));
     h.shutdown().await;

@@ -314,7 +314,9 @@ async fn the_start_date_and_the_overlap_window_decide_what_is_listed() {
     let seeded = h.magento().order("100000003").unwrap().created_at;
     let backend = h.openerp().seed_ids().backend.unwrap();
     let start = value::string((seeded - chrono::Duration::seconds(1)).format("%Y-%m-%d %H:%M:%S").to_string());
-    h.openerp().write("magento.backend", &[backend], [("import_from_date".to_owned(), start)].into_iter().collect()).unwrap();
+    h.openerp()
+        .write("magento.backend", &[backend], [("import_from_date".to_owned(), start)].into_iter().collect())
+        .unwrap();
     let r = import(&h).await;
     let refs: BTreeSet<&str> = r.records.iter().map(|x| x.reference.as_str()).collect();
     assert_eq!(refs, BTreeSet::from(["100000003", "100000004", "100000005", "300000001"]), "{:#?}", r.records);
@@ -324,12 +326,8 @@ async fn the_start_date_and_the_overlap_window_decide_what_is_listed() {
 
     // An order committed late with a date a little before the cursor is inside the overlap.
     let late_at = h.magento().order("100000005").unwrap().created_at - chrono::Duration::minutes(3);
-    let mut late = OrderSpec::new(
-        1,
-        CustomerSpec::Registered(3),
-        AddressSpec::Book(5),
-        vec![LineSpec::new("ELEC-ACC-001", 1)],
-    );
+    let mut late =
+        OrderSpec::new(1, CustomerSpec::Registered(3), AddressSpec::Book(5), vec![LineSpec::new("ELEC-ACC-001", 1)]);
     late.created_at = Some(late_at);
     let late = h.magento().add_order(&late).unwrap();
     h.magento().knobs().reset_counts();
@@ -343,5 +341,31 @@ async fn the_start_date_and_the_overlap_window_decide_what_is_listed() {
     let r = run(&h, JobKind::OrdersImport, since).await;
     assert!(r.with_outcome(Outcome::Created).is_empty());
     assert_eq!(outcome(&r, "100000004"), Outcome::Failed, "still broken");
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_and_a_reimport_at_the_same_time_create_the_order_once() {
+    let h = Harness::start().await.unwrap();
+    import(&h).await;
+    let vals =
+        value::structure([("name", value::string("Headphones")), ("default_code", value::string("ELEC-HDPH-001"))]);
+    let Value::Struct(vals) = vals else { unreachable!() };
+    h.openerp().create("product.product", vals).unwrap();
+    // Both runs see 100000004: the import in its overlap window, the re-import in the queue.
+    h.openerp().knobs().set_latency(std::time::Duration::from_millis(5));
+    let (a, b) = tokio::join!(
+        h.run(JobKind::OrdersImport, JobOptions::default()),
+        h.run(JobKind::OrdersReimport, JobOptions::default())
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let created: Vec<_> = a
+        .records
+        .iter()
+        .chain(&b.records)
+        .filter(|r| r.reference == "100000004" && r.outcome == Outcome::Created)
+        .collect();
+    assert_eq!(created.len(), 1, "{:#?} {:#?}", a.records, b.records);
+    assert_exact_tax(&h, "100000004");
     h.shutdown().await;
 }

@@ -152,9 +152,8 @@ impl RunData {
             p.currency = p.currency_id.and_then(|c| names.get(&c).cloned());
         }
         let rows = client.search_read_all("res.lang", &Domain::new(), &["code"], &ctx).await?;
-        let langs = decode(&rows, "res.lang", |m| Record::new(m, "res.lang").string_or_empty("code"))?
-            .into_iter()
-            .collect();
+        let langs =
+            decode(&rows, "res.lang", |m| Record::new(m, "res.lang").string_or_empty("code"))?.into_iter().collect();
         Ok(RunData { taxes: TaxTable::new(taxes), pricelists, steps, langs, ..RunData::default() })
     }
 

@@ -987,7 +987,8 @@ mod tests {
                 it.discount_percent = Decimal::ZERO;
                 it.tax_percent = d(rate);
                 it.tax_amount = d(tax);
-                let half_up = |x: Decimal| x.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+                let half_up =
+                    |x: Decimal| x.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
                 it.row_total_incl_tax = it.row_total + half_up(it.row_total * d(rate) / Decimal::ONE_HUNDRED);
                 it.price_incl_tax = half_up(it.row_total_incl_tax / d(qty));
                 it

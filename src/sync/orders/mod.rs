@@ -24,13 +24,14 @@ pub mod write;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use self::batch::{BATCH_SIZE, Importer, Incoming, Mode};
 use crate::magento::{MagentoApi, MagentoResult, Order, OrderSummary};
-use crate::server::jobs::{JobError, Summary};
-use crate::store::{BindingKind, NewRecord, Outcome};
+use crate::server::jobs::{JobError, JobKind, Summary};
+use crate::store::{BindingKind, NewRecord, Outcome, RunFilter};
 use crate::sync::env::JobEnv;
 
 /// An order to read: increment id, store view (when known), `updated_at` (when listed).
@@ -91,8 +92,51 @@ async fn run_batches(
     Ok(())
 }
 
+/// How often a run waits for the sibling run (import ↔ re-import) to end.
+const SIBLING_POLL: Duration = Duration::from_millis(200);
+
+/// A sibling run whose heartbeat is older than this is taken for gone.
+const SIBLING_STALE: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
+/// Waits until no earlier import or re-import run of this backend is active (in this process
+/// or another one sharing the state file): both could otherwise create the same order at once.
+/// The later run waits for the earlier, so two runs never wait for each other.
+async fn wait_for_sibling(env: &JobEnv) -> Result<(), JobError> {
+    let own = env.ctx.id();
+    let sibling = match env.ctx.kind() {
+        JobKind::OrdersReimport => JobKind::OrdersImport,
+        _ => JobKind::OrdersReimport,
+    };
+    let mut told = false;
+    loop {
+        let filter = RunFilter {
+            backend: Some(env.backend().to_owned()),
+            kind: Some(sibling.as_str().to_owned()),
+            state: None,
+            limit: 20,
+        };
+        let now = Utc::now();
+        let busy = env
+            .ctx
+            .store()
+            .runs()
+            .list(filter)
+            .await?
+            .into_iter()
+            .find(|r| r.id < own && r.state.is_active() && r.heartbeat_at.is_none_or(|h| now - h < SIBLING_STALE));
+        let Some(other) = busy else { return Ok(()) };
+        if !told {
+            env.ctx.info(format!("waiting for run {} ({}) to finish: both write orders", other.id, other.kind)).await;
+            told = true;
+        }
+        env.check_cancelled()?;
+        tokio::time::sleep(SIBLING_POLL).await;
+    }
+}
+
 /// Imports new orders of the store views that import orders (see [`fetch`] for the window).
 pub async fn import(env: &JobEnv) -> Result<Summary, JobError> {
+    wait_for_sibling(env).await?;
     let opts = env.ctx.options().clone();
     let settings = &env.settings;
     let stores = fetch::stores_to_import(settings, opts.stores.as_deref());
@@ -164,6 +208,7 @@ pub async fn import(env: &JobEnv) -> Result<Summary, JobError> {
 
 /// Imports the broken orders again (all, or `increment_ids`), re-reading each from Magento.
 pub async fn reimport(env: &JobEnv) -> Result<Summary, JobError> {
+    wait_for_sibling(env).await?;
     let backend = env.backend();
     let queue = env.ctx.store().broken().list(backend, false).await?;
     let wanted = env.ctx.options().increment_ids.clone();
