@@ -785,5 +785,10 @@ fn describe_customer(w: &mut Work, c: &CustomerPlan) {
         Who::Existing(_) => format!("{what} reused"),
         Who::New(_) => format!("{what} created"),
     };
-    w.notes.push(format!("{how}, {}, {}", addr(c.invoice, "invoice address"), addr(c.shipping, "delivery address")));
+    let addresses = if c.invoice == c.shipping {
+        addr(c.invoice, "invoice and delivery address")
+    } else {
+        format!("{}, {}", addr(c.invoice, "invoice address"), addr(c.shipping, "delivery address"))
+    };
+    w.notes.push(format!("{how}, {addresses}"));
 }

@@ -652,13 +652,27 @@ pub async fn create(client: &OpenErpClient, backend: &str, res: &Resolution) -> 
     let profile = client.profile().await?.clone();
     let mut out = Created::default();
     if !res.new_partners.is_empty() {
-        let vals = res.new_partners.iter().map(|p| p.partner.to_vals(&profile)).collect::<Result<Vec<_>, _>>()?;
+        // Values a partner cannot have fail that partner alone.
+        out.partners =
+            res.new_partners.iter().map(|_| Err(Error::new(ErrorKind::InvalidInput, "not created"))).collect();
+        let mut ready: Vec<(usize, Map)> = Vec::new();
+        for (i, p) in res.new_partners.iter().enumerate() {
+            match p.partner.to_vals(&profile) {
+                Ok(v) => ready.push((i, v)),
+                Err(e) => out.partners[i] = Err(e),
+            }
+        }
+        let vals: Vec<Map> = ready.iter().map(|(_, v)| v.clone()).collect();
         match client.create_many("res.partner", vals, &ctx).await {
-            Ok(ids) => out.partners = ids.into_iter().map(Ok).collect(),
+            Ok(ids) => {
+                for ((i, _), id) in ready.iter().zip(ids) {
+                    out.partners[*i] = Ok(id);
+                }
+            }
             Err(e) => {
-                tracing::info!("creating {} partners in one call failed ({e}); one at a time", res.new_partners.len());
-                for p in &res.new_partners {
-                    out.partners.push(one_customer(client, backend, p, &profile).await);
+                tracing::info!("creating {} partners in one call failed ({e}); one at a time", ready.len());
+                for (i, vals) in ready {
+                    out.partners[i] = one_customer(client, backend, &res.new_partners[i], vals).await;
                 }
             }
         }
@@ -701,16 +715,11 @@ pub async fn create(client: &OpenErpClient, backend: &str, res: &Resolution) -> 
     Ok(out)
 }
 
-async fn one_customer(
-    client: &OpenErpClient,
-    backend: &str,
-    p: &NewCustomer,
-    profile: &crate::openerp::Profile,
-) -> Result<i64, Error> {
+async fn one_customer(client: &OpenErpClient, backend: &str, p: &NewCustomer, vals: Map) -> Result<i64, Error> {
     if let Some(id) = find_customer(client, backend, &p.buyer).await? {
         return Ok(id);
     }
-    match client.create("res.partner", p.partner.to_vals(profile)?, &Context::default()).await {
+    match client.create("res.partner", vals, &Context::default()).await {
         Ok(id) => Ok(id),
         Err(e) if e.kind() == ErrorKind::Uncertain => find_customer(client, backend, &p.buyer).await?.ok_or(e),
         Err(e) => Err(e),

@@ -146,8 +146,8 @@ pub async fn import(env: &JobEnv) -> Result<Summary, JobError> {
     let mut importer = Importer::new(env).await?;
     if let Some(named) = &opts.increment_ids {
         importer.only_stores = Some(stores.iter().map(|s| s.magento_store_id).collect());
-        let mut ids = named.clone();
-        ids.dedup();
+        let mut seen = std::collections::HashSet::new();
+        let ids: Vec<String> = named.iter().filter(|i| seen.insert(i.as_str())).cloned().collect();
         env.ctx.set_total(ids.len() as u64).await?;
         let batches = ids.chunks(BATCH_SIZE).map(|c| c.iter().map(|i| (i.clone(), None, None)).collect()).collect();
         run_batches(env, &mut importer, batches, Mode::Named).await?;
