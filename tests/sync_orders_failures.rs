@@ -250,3 +250,49 @@ async fn an_address_in_a_country_openerp_lacks_is_an_invalid_address() {
     assert_eq!(top_level(&h, "abroad@example.org"), 0);
     h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_magento_cannot_give_is_broken_and_comes_back_with_the_reimport() {
+    let h = empty_shop().await;
+    let ok = h.magento().add_order(&guest_order("m1@example.org", vec![LineSpec::new("HOME-001", 1)])).unwrap();
+    let bad = h.magento().add_order(&guest_order("m2@example.org", vec![LineSpec::new("HOME-002", 1)])).unwrap();
+    // In a multiCall, then alone (the client runs an item that failed with fault 1 again).
+    h.magento().knobs().add_rule(Rule::method_with("sales_order.info", &bad, Inject::Fault, Some(2)));
+    let r = import(&h).await;
+    assert_eq!(outcome(&r, &ok), Outcome::Created);
+    assert_exact_tax(&h, &ok);
+    assert_eq!(outcome(&r, &bad), Outcome::Failed, "{}", message(&r, &bad));
+    let b = h.store().broken().get("sandbox", &bad).await.unwrap().unwrap();
+    assert_eq!(b.code, BrokenCode::MagentoData);
+    assert!(b.payload.is_none(), "nothing readable to keep");
+    let r = reimport(&h, &[]).await;
+    assert_eq!(outcome(&r, &bad), Outcome::Created);
+    assert_exact_tax(&h, &bad);
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passing_failure_keeps_the_cursor_at_the_order_and_the_next_run_imports_it() {
+    let h = empty_shop().await;
+    let mut first = guest_order("t1@example.org", vec![LineSpec::new("HOME-001", 1)]);
+    first.created_at = Some(chrono::Utc::now() - chrono::Duration::hours(5));
+    let first = h.magento().add_order(&first).unwrap();
+    let later = h.magento().add_order(&guest_order("t2@example.org", vec![LineSpec::new("HOME-002", 1)])).unwrap();
+    let knobs = h.openerp().knobs();
+    let needle = format!("magento:sandbox:1:{first}");
+    knobs.add_rule(Rule::method_with("sale.order.create", &needle, Inject::Deadlock, None));
+    let r = import(&h).await;
+    assert_eq!(outcome(&r, &later), Outcome::Created);
+    assert_eq!(outcome(&r, &first), Outcome::Failed);
+    assert!(message(&r, &first).contains("the next run tries again"), "{}", message(&r, &first));
+    assert!(h.store().broken().get("sandbox", &first).await.unwrap().is_none(), "not something to fix");
+    let cursor = h.store().cursors().get("sandbox", 1, "orders.updated_at").await.unwrap().unwrap().0;
+    let at = h.magento().order(&first).unwrap().created_at.format("%Y-%m-%d %H:%M:%S").to_string();
+    assert_eq!(cursor, at, "the cursor waits at the unfinished order, five hours back");
+    knobs.clear_rules();
+    let r = import(&h).await;
+    assert_eq!(outcome(&r, &first), Outcome::Created, "{:#?}", r.records);
+    assert_exact_tax(&h, &first);
+    assert_eq!(h.openerp().orders().len(), 2);
+    h.shutdown().await;
+}

@@ -208,6 +208,12 @@ impl<'e> Importer<'e> {
                     w.updated_at = Some(o.updated_at);
                     w.order = Some(o);
                 }
+                Err(e) if e.is_auth() => {
+                    return Err(JobError::failed(format!(
+                        "Magento refused to show order {}: {e} (the API user's role needs Sales > Order > Retrieve                          orders info)",
+                        inc.increment_id
+                    )));
+                }
                 Err(e) if e.is_retryable() => {
                     w.fate = Some(Fate::Failed(format!("Magento could not be read: {e}; the next run tries again")))
                 }
