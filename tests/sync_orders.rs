@@ -212,6 +212,7 @@ async fn a_draft_found_after_the_state_is_lost_goes_on_to_the_check_and_the_conf
     set_confirm(&h, true);
     let r = import(&h).await;
     assert!(message(&r, "100000001").contains("continued (confirmed)"), "{}", message(&r, "100000001"));
+    assert_eq!(r.with_outcome(Outcome::Updated).len(), 6, "the drafts were confirmed, not created again");
     for inc in SEEDED {
         let o = assert_exact(&h, inc);
         assert_eq!(o.state, "sale", "{inc}");

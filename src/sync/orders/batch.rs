@@ -664,7 +664,8 @@ impl<'e> Importer<'e> {
                     let money = plan.map(|p| p.summary(&w.currency)).unwrap_or_default();
                     let state = if *confirmed { "confirmed" } else { "quotation" };
                     let verb = if w.existing.is_some() { "continued" } else { "created" };
-                    (Outcome::Created, format!("{name} {verb} ({state}): {money}{message_tail}"), Some(*id))
+                    let outcome = if w.existing.is_some() { Outcome::Updated } else { Outcome::Created };
+                    (outcome, format!("{name} {verb} ({state}): {money}{message_tail}"), Some(*id))
                 }
                 Fate::Restored { id, name } => {
                     if let Some(e) = self.bind(&store, &backend, &w, *id, name, true, lines.get(id)).await? {

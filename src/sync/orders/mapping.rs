@@ -23,7 +23,11 @@
 //!    by Magento's own rounding, left to the rounding rule);
 //! 4. the full line plus a discount line carrying the row's tax (the discount a 2-digit
 //!    percentage cannot express, e.g. a fixed amount on a large row). Discount lines are
-//!    grouped: one per tax (and one untaxed), on the backend's discount product.
+//!    grouped: one per tax (and one untaxed), on the backend's discount product. Magento
+//!    rounds the tax of each discounted row, OpenERP the tax of the discount line: the taxed
+//!    line's amount is moved by the fewest cents that make its tax exactly the tax Magento
+//!    took off, and those cents go on the untaxed discount line, so untaxed amount and tax
+//!    both stay exact.
 //!
 //! Shipping is one line on the shipping product with Magento's amount and discount, taxed with
 //! the rate that reproduces `shipping_tax_amount`.
