@@ -736,3 +736,93 @@ async fn one_child(client: &OpenErpClient, parent: i64, address: &AddressData, v
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::orders::lookup::StateInfo;
+
+    fn data() -> RunData {
+        let mut d = RunData::default();
+        d.countries.insert("US".into(), 233);
+        d.countries.insert("IT".into(), 109);
+        d.states.insert(233, vec![StateInfo { id: 13, code: "CA".into(), name: "California".into() }]);
+        d.states.insert(109, vec![StateInfo { id: 324, code: "CA".into(), name: "Cagliari".into() }]);
+        d
+    }
+
+    fn address(first: &str, street: &[&str], country: &str, region: &str) -> OrderAddress {
+        OrderAddress {
+            id: None,
+            customer_address_id: None,
+            firstname: Some(first.into()),
+            middlename: None,
+            lastname: Some("Doe".into()),
+            prefix: None,
+            suffix: None,
+            company: Some(" Doe  Consulting ".into()),
+            street: street.iter().map(|s| (*s).to_owned()).collect(),
+            city: Some("Los Angeles".into()),
+            region: Some(region.into()),
+            region_id: None,
+            postcode: Some("90001".into()),
+            country_id: Some(country.into()),
+            telephone: Some("(310) 555-0100".into()),
+            fax: None,
+            email: Some("John@Example.com".into()),
+            vat_id: None,
+        }
+    }
+
+    #[test]
+    fn equal_addresses_share_a_key_after_normalisation() {
+        let d = data();
+        let a = AddressData::from_magento(
+            &address("John", &["1200 Ocean Ave", "Apt 4", "Back door"], "US", "California"),
+            &d,
+        )
+        .unwrap();
+        assert_eq!((a.street.as_deref(), a.street2.as_deref()), (Some("1200 Ocean Ave"), Some("Apt 4, Back door")));
+        assert_eq!((a.country_id, a.state_id, a.company.as_deref()), (Some(233), Some(13), Some("Doe Consulting")));
+        let b =
+            AddressData::from_magento(&address(" john ", &["1200  OCEAN Ave", "apt 4", "back door"], "us", "CA"), &d)
+                .unwrap();
+        assert_eq!(a.key(), b.key(), "case, spaces, state code or name: the same address");
+        let other = AddressData { phone: Some("310-555-0199".into()), ..a.clone() };
+        assert_ne!(a.key(), other.key());
+        // "CA" in Italy is Cagliari: states are looked up within the country.
+        let it = AddressData::from_magento(&address("John", &["Via Roma 1"], "IT", "CA"), &d).unwrap();
+        assert_eq!(it.state_id, Some(324));
+        let e = AddressData::from_magento(&address("John", &["Hauptstr. 1"], "DE", ""), &d).unwrap_err();
+        assert!(e.contains("\"DE\""), "{e}");
+        let mut no_street = address("John", &[], "US", "");
+        no_street.city = None;
+        assert!(AddressData::from_magento(&no_street, &d).is_err());
+    }
+
+    #[test]
+    fn buyers_are_bound_by_customer_id_or_guest_email() {
+        let order = |id: Option<i64>, guest: bool| {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .ancestors()
+                .skip(1)
+                .map(|a| a.join("shared/recordings/magento1/1030-sales_order.info.response.xml"))
+                .find(|p| p.is_file())
+                .expect("recordings next to the repository");
+            let xml = std::fs::read_to_string(dir).unwrap();
+            let v = dxr::MethodResponse::from_xml(&xml).unwrap().value;
+            let mut o = crate::magento::magento1::parse::sales::order(&v).unwrap();
+            o.customer.id = id;
+            o.customer.is_guest = guest;
+            o.customer.email = Some("John.Doe@Example.com".into());
+            o
+        };
+        let b = Buyer::of(&order(Some(1), false));
+        assert_eq!((b.binding_id().as_deref(), b.reference("shop").as_deref()), (Some("1"), Some("magento:shop:1")));
+        assert_eq!(b.email.as_deref(), Some("john.doe@example.com"));
+        assert_eq!(b.name, "John Doe");
+        let g = Buyer::of(&order(None, true));
+        assert_eq!((g.binding_id().as_deref(), g.reference("shop")), (Some("guest:john.doe@example.com"), None));
+        assert_eq!(address_binding_id(7, "k"), "7|k");
+    }
+}
