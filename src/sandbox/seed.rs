@@ -657,6 +657,14 @@ pub fn products() -> Vec<SeedProduct> {
     );
     shipping.exportable = false;
     v.push(shipping);
+    // Order import adjustments: discount lines and the rounding line (OpenERP only).
+    for (sku, name, name_fr) in
+        [(DISCOUNT_SKU, "Discount", "Remise"), (ROUNDING_SKU, "Rounding Difference", "Écart d'arrondi")]
+    {
+        let mut p = product(Some(sku), name, name_fr, "0.00", "0", "internal", Service, Standard, [0.0, 0.0], None, 4);
+        p.exportable = false;
+        v.push(p);
+    }
     // In Magento only: ordered by a customer but unknown to OpenERP.
     let mut headphones = product(
         Some("ELEC-HDPH-001"),
@@ -678,6 +686,12 @@ pub fn products() -> Vec<SeedProduct> {
 
 /// SKU of the shipping product used for shipping lines.
 pub const SHIPPING_SKU: &str = "SHIP";
+
+/// SKU of the product of discount lines (order import).
+pub const DISCOUNT_SKU: &str = "DISCOUNT";
+
+/// SKU of the product of the rounding adjustment line (order import).
+pub const ROUNDING_SKU: &str = "ROUNDING";
 
 /// SKU that exists only in Magento.
 pub const MAGENTO_ONLY_SKU: &str = "ELEC-HDPH-001";
@@ -887,6 +901,7 @@ mod tests {
             }
         }
         assert!(skus.contains(SHIPPING_SKU) && skus.contains(MAGENTO_ONLY_SKU));
+        assert!(skus.contains(DISCOUNT_SKU) && skus.contains(ROUNDING_SKU));
     }
 
     #[test]

@@ -98,6 +98,24 @@ class MagentoBackend(models.Model):
         string="Shipping Product",
         help="Product of the shipping line of imported orders (a service).",
     )
+    discount_product_id = fields.Many2one(
+        "product.product",
+        string="Discount Product",
+        help="Product of the discount lines of imported orders (a service), used when a "
+        "percentage on the line cannot reproduce Magento's discount to the cent.",
+    )
+    rounding_product_id = fields.Many2one(
+        "product.product",
+        string="Rounding Product",
+        help="Product of the adjustment line that absorbs a rounding difference between "
+        "Magento's totals and OpenERP's (a service).",
+    )
+    rounding_tolerance = fields.Float(
+        default=0.02,
+        help="Largest difference (in the order currency) between Magento's and OpenERP's "
+        "totals that an adjustment line may absorb; a larger one sends the order to the broken "
+        "orders.",
+    )
     import_statuses = fields.Char(
         default="pending,processing",
         help="Comma-separated Magento order statuses to import.",

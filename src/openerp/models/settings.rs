@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use dxr::Value;
+use rust_decimal::Decimal;
 
 use crate::openerp::client::OpenErpClient;
 use crate::openerp::error::{Error, ErrorKind};
@@ -37,6 +38,9 @@ pub const BACKEND_FIELDS: &[&str] = &[
     "backorders",
     "backorder_product_ids",
     "shipping_product_id",
+    "discount_product_id",
+    "rounding_product_id",
+    "rounding_tolerance",
     "import_statuses",
     "import_from_date",
     "import_overlap_minutes",
@@ -68,6 +72,9 @@ pub const PAYMENT_FIELDS: &[&str] = &["backend_id", "code", "name", "payment_ter
 
 /// `magento.order.status` fields read.
 pub const STATUS_FIELDS: &[&str] = &["backend_id", "event", "magento_status", "comment", "notify"];
+
+/// The rounding tolerance when the backend record has none (the contract's default, 0.02).
+pub const DEFAULT_ROUNDING_TOLERANCE: Decimal = Decimal::from_parts(2, 0, 0, false, 2);
 
 /// Where product prices sent to Magento come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,6 +225,12 @@ pub struct BackendSettings {
     pub backorder_product_ids: Vec<i64>,
     /// Product used for shipping lines.
     pub shipping_product: Option<Many2one>,
+    /// Product of discount lines (when a percentage cannot reproduce Magento's discount).
+    pub discount_product: Option<Many2one>,
+    /// Product of the adjustment line absorbing a rounding difference.
+    pub rounding_product: Option<Many2one>,
+    /// Largest difference (order currency) the adjustment line may absorb.
+    pub rounding_tolerance: Decimal,
     /// Magento statuses to import (`pending`, `processing`).
     pub import_statuses: Vec<String>,
     /// Orders created before are never imported.
@@ -306,6 +319,13 @@ impl BackendSettings {
             backorders,
             backorder_product_ids: r.ids("backorder_product_ids")?,
             shipping_product: r.many2one("shipping_product_id")?,
+            discount_product: r.many2one("discount_product_id")?,
+            rounding_product: r.many2one("rounding_product_id")?,
+            rounding_tolerance: match r.opt_decimal("rounding_tolerance")? {
+                Some(t) if t >= Decimal::ZERO => t.round_dp(6).normalize(),
+                Some(t) => return Err(bad("rounding_tolerance", &t.to_string(), "a tolerance ≥ 0")),
+                None => DEFAULT_ROUNDING_TOLERANCE,
+            },
             import_statuses: r
                 .opt_string("import_statuses")?
                 .unwrap_or_default()
@@ -469,6 +489,9 @@ mod tests {
             ("backorders", string("selected")),
             ("backorder_product_ids", array([int(5), int(6)])),
             ("shipping_product_id", array([int(41), string("[MAGE-SHIP] Magento Shipping")])),
+            ("discount_product_id", array([int(42), string("[MAGE-DISC] Discount")])),
+            ("rounding_product_id", Value::Boolean(false)),
+            ("rounding_tolerance", Value::Double(0.05)),
             ("import_statuses", string("pending, processing,")),
             ("import_from_date", Value::Boolean(false)),
             ("import_overlap_minutes", int(10)),
@@ -521,6 +544,9 @@ mod tests {
         assert_eq!(s.import_statuses, vec!["pending", "processing"]);
         assert_eq!(s.import_from_date, None);
         assert_eq!(s.shipping_product.as_ref().map(|p| p.id), Some(41));
+        assert_eq!(s.discount_product.as_ref().map(|p| p.id), Some(42));
+        assert_eq!(s.rounding_product, None);
+        assert_eq!(s.rounding_tolerance, Decimal::new(5, 2));
         assert_eq!(s.store(1).and_then(|st| st.warehouse.as_ref()).map(|w| w.id), Some(1));
         assert_eq!(s.payment_method("checkmo").and_then(|p| p.payment_term.as_ref()).map(|t| t.id), Some(1));
         assert_eq!(s.payment_method("checkmo").unwrap().name, None);
@@ -534,6 +560,15 @@ mod tests {
         row.insert("stock_field".into(), string("outgoing_qty"));
         let e = BackendSettings::from_parts(&row, vec![], vec![], vec![]).unwrap_err();
         assert_eq!(e.field, "magento.backend.stock_field");
+        let mut row = backend_row();
+        row.insert("rounding_tolerance".into(), Value::Double(-0.01));
+        let e = BackendSettings::from_parts(&row, vec![], vec![], vec![]).unwrap_err();
+        assert_eq!(e.field, "magento.backend.rounding_tolerance");
+        let mut row = backend_row();
+        row.remove("rounding_tolerance");
+        let s = BackendSettings::from_parts(&row, vec![], vec![], vec![]).unwrap();
+        assert_eq!(s.rounding_tolerance, DEFAULT_ROUNDING_TOLERANCE);
+        assert_eq!(DEFAULT_ROUNDING_TOLERANCE.to_string(), "0.02");
         let e = StatusMapping::from_map(&map(vec![("id", int(1)), ("event", string("paid"))])).unwrap_err();
         assert_eq!(e.field, "magento.order.status.event");
     }

@@ -70,7 +70,7 @@ pub use inspect::{
     TotalsView, TrackView,
 };
 pub use model::{CouponRule, DiscountAction};
-pub use orders::{AddressSpec, CustomerSpec, LineSpec, NewAddress, OrderBuildError, OrderSpec};
+pub use orders::{AddressSpec, CustomerSpec, LineSpec, NewAddress, OrderBuildError, OrderSpec, TaxCalculation};
 pub use signature::MultiCallPrototype;
 
 use handler::{Deadlocks, SandboxState, lock};

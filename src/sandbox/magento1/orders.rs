@@ -11,7 +11,17 @@
 //!   `row_total_incl_tax = round(row_total × (1 + rate))`, `price_incl_tax =
 //!   round(row_total_incl_tax / qty)`;
 //! * flat-rate shipping per shippable unit, optionally taxed at the shipping address rate;
-//! * `grand_total = subtotal + discount + shipping + tax` (discount negative), exactly.
+//! * `grand_total = subtotal + discount + shipping + tax + hidden tax` (discount negative),
+//!   exactly.
+//!
+//! Two of Magento's tax settings can be chosen per order ([`OrderSpec::tax_calculation`],
+//! [`OrderSpec::prices_include_tax`]): the "Unit Price" algorithm rounds the tax of one unit
+//! (after its share of the discount) and multiplies it by the quantity; the "Total" algorithm
+//! rounds each row with the delta carried from the previous rows of the same rate. With
+//! catalog prices including tax (row-based), the catalog price is `price_incl_tax`,
+//! `row_total = row_total_incl_tax − round(row_total_incl_tax × rate / (100 + rate))`, the
+//! discount is taken from the prices including tax, and the tax inside the discount is the
+//! row's `hidden_tax_amount`.
 //!
 //! A configurable line gives two items, as in Magento: the parent (money, the child's SKU) and
 //! the child (price, tax and discount 0).
@@ -131,6 +141,18 @@ impl LineSpec {
     }
 }
 
+/// Magento's tax calculation method ("Tax Calculation Method Based On").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TaxCalculation {
+    /// "Row Total": each row's tax rounded on its own (Magento's default).
+    #[default]
+    RowTotal,
+    /// "Unit Price": the tax of one unit rounded, times the quantity.
+    UnitPrice,
+    /// "Total": unrounded row taxes, rounded with the delta carried from row to row.
+    Total,
+}
+
 /// Everything needed to place an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderSpec {
@@ -152,6 +174,12 @@ pub struct OrderSpec {
     pub tax_shipping: bool,
     /// Creation time (`None`: now).
     pub created_at: Option<DateTime<Utc>>,
+    /// Payment method code (default `checkmo`).
+    pub payment_method: String,
+    /// Catalog prices include tax (the catalog price is `price_incl_tax`; row-based tax).
+    pub prices_include_tax: bool,
+    /// Tax calculation method (prices excluding tax only).
+    pub tax_calculation: TaxCalculation,
 }
 
 impl OrderSpec {
@@ -168,6 +196,9 @@ impl OrderSpec {
             shipping_per_item: Decimal::new(5, 0),
             tax_shipping: false,
             created_at: None,
+            payment_method: "checkmo".into(),
+            prices_include_tax: false,
+            tax_calculation: TaxCalculation::RowTotal,
         }
     }
 }
@@ -242,6 +273,10 @@ pub(crate) struct TotalsInput {
     pub shipping_per_item: Decimal,
     /// Shipping tax percent (`None`: untaxed).
     pub shipping_tax_percent: Option<Decimal>,
+    /// Line prices include tax.
+    pub prices_include_tax: bool,
+    /// Tax calculation method (prices excluding tax).
+    pub tax_calculation: TaxCalculation,
 }
 
 /// Computes line and order totals in the currency reached with `rate` from the base currency
@@ -251,37 +286,55 @@ pub(crate) fn compute_totals(input: &TotalsInput, rate: Decimal) -> CurrencyTota
         if rate == Decimal::ONE { d } else { php::cents(d * rate) }
     };
     let hundred = Decimal::ONE_HUNDRED;
+    let included = input.prices_include_tax;
     let mut lines: Vec<ItemAmounts> = input
         .lines
         .iter()
-        .map(|(price, original, qty, _, _)| {
+        .map(|(price, original, qty, pct, _)| {
             let price = conv(*price);
-            ItemAmounts {
-                price,
-                original_price: conv(*original),
-                row_total: php::cents(price * qty),
-                ..Default::default()
+            if included {
+                // The catalog price includes the tax: the row excluding tax is what is left.
+                let row_incl = php::cents(price * qty);
+                let row_tax = php::cents(row_incl * pct / (hundred + pct));
+                let row_total = row_incl - row_tax;
+                ItemAmounts {
+                    price: if qty.is_zero() { row_total } else { php::cents(row_total / qty) },
+                    original_price: conv(*original),
+                    row_total,
+                    price_incl_tax: price,
+                    row_total_incl_tax: row_incl,
+                    ..Default::default()
+                }
+            } else {
+                ItemAmounts {
+                    price,
+                    original_price: conv(*original),
+                    row_total: php::cents(price * qty),
+                    ..Default::default()
+                }
             }
         })
         .collect();
     let subtotal: Decimal = lines.iter().map(|l| l.row_total).sum();
-    // Discounts with delta rounding.
+    // Discounts with delta rounding, on the prices including tax when the catalog has them.
+    let base_of = |l: &ItemAmounts| if included { l.row_total_incl_tax } else { l.row_total };
+    let discount_base: Decimal = lines.iter().map(base_of).sum();
     let mut delta = Decimal::ZERO;
     match input.discount {
         Some(DiscountAction::Percent(p)) => {
             for l in &mut lines {
-                let raw = l.row_total * p / hundred + delta;
-                let d = php::cents(raw).min(l.row_total);
+                let raw = base_of(l) * p / hundred + delta;
+                let d = php::cents(raw).min(base_of(l));
                 delta = raw - d;
                 l.discount = d;
             }
         }
         Some(DiscountAction::CartFixed(amount)) => {
-            let total = conv(amount).min(subtotal);
-            if subtotal > Decimal::ZERO {
+            let total = conv(amount).min(discount_base);
+            if discount_base > Decimal::ZERO {
                 for l in &mut lines {
-                    let raw = total * l.row_total / subtotal + delta;
-                    let d = php::cents(raw).min(l.row_total);
+                    let raw = total * base_of(l) / discount_base + delta;
+                    let d = php::cents(raw).min(base_of(l));
                     delta = raw - d;
                     l.discount = d;
                 }
@@ -290,11 +343,33 @@ pub(crate) fn compute_totals(input: &TotalsInput, rate: Decimal) -> CurrencyTota
         None => {}
     }
     let mut row_tax = Decimal::ZERO;
+    let mut hidden = Decimal::ZERO;
+    let mut deltas: Vec<(Decimal, Decimal)> = Vec::new();
     for (l, (_, _, qty, pct, _)) in lines.iter_mut().zip(&input.lines) {
-        l.tax = php::cents((l.row_total - l.discount) * pct / hundred);
-        l.row_total_incl_tax = php::cents(l.row_total * (hundred + pct) / hundred);
-        l.price_incl_tax = if qty.is_zero() { l.price } else { php::cents(l.row_total_incl_tax / qty) };
+        if included {
+            l.tax = php::cents((l.row_total_incl_tax - l.discount) * pct / (hundred + pct));
+            l.hidden_tax = php::cents(l.discount * pct / (hundred + pct));
+        } else {
+            l.tax = match input.tax_calculation {
+                TaxCalculation::RowTotal => php::cents((l.row_total - l.discount) * pct / hundred),
+                TaxCalculation::UnitPrice if qty.is_zero() => Decimal::ZERO,
+                TaxCalculation::UnitPrice => php::cents((l.price - l.discount / qty) * pct / hundred) * qty,
+                TaxCalculation::Total => {
+                    let carried = deltas.iter().find(|(r, _)| r == pct).map_or(Decimal::ZERO, |(_, d)| *d);
+                    let raw = (l.row_total - l.discount) * pct / hundred + carried;
+                    let t = php::cents(raw);
+                    match deltas.iter_mut().find(|(r, _)| r == pct) {
+                        Some(entry) => entry.1 = raw - t,
+                        None => deltas.push((*pct, raw - t)),
+                    }
+                    t
+                }
+            };
+            l.row_total_incl_tax = php::cents(l.row_total * (hundred + pct) / hundred);
+            l.price_incl_tax = if qty.is_zero() { l.price } else { php::cents(l.row_total_incl_tax / qty) };
+        }
         row_tax += l.tax;
+        hidden += l.hidden_tax;
     }
     let units: Decimal = input.lines.iter().filter(|l| l.4).map(|l| l.2).sum();
     let shipping = conv(input.shipping_per_item * units);
@@ -307,7 +382,8 @@ pub(crate) fn compute_totals(input: &TotalsInput, rate: Decimal) -> CurrencyTota
         shipping,
         shipping_tax,
         tax,
-        grand_total: subtotal + discount + shipping + tax,
+        hidden_tax: hidden,
+        grand_total: subtotal + discount + shipping + tax + hidden,
         subtotal_incl_tax: lines.iter().map(|l| l.row_total_incl_tax).sum(),
         shipping_incl_tax: shipping + shipping_tax,
     };
@@ -524,6 +600,8 @@ pub(crate) fn place_order(shop: &mut Shop, spec: &OrderSpec, now: DateTime<Utc>)
         shipping_tax_percent: spec
             .tax_shipping
             .then(|| shop.tax_rate(2, &tax_address.country_id, tax_address.region_id)),
+        prices_include_tax: spec.prices_include_tax,
+        tax_calculation: spec.tax_calculation,
     };
     let rate: Decimal = store.base_to_order_rate.parse().unwrap_or(Decimal::ONE);
     let base = compute_totals(&input, Decimal::ONE);
@@ -659,7 +737,7 @@ pub(crate) fn place_order(shop: &mut Shop, spec: &OrderSpec, now: DateTime<Utc>)
         weight,
         is_virtual: all_virtual,
         payment_id,
-        payment_method: "checkmo".into(),
+        payment_method: spec.payment_method.clone(),
         history: Vec::new(),
         created_at: created,
         updated_at: created,
@@ -702,6 +780,8 @@ mod tests {
             discount: Some(DiscountAction::Percent(d("10"))),
             shipping_per_item: d("5"),
             shipping_tax_percent: None,
+            prices_include_tax: false,
+            tax_calculation: TaxCalculation::RowTotal,
         };
         let t = compute_totals(&input, Decimal::ONE);
         let discounts: Vec<Decimal> = t.lines.iter().map(|l| l.discount).collect();
@@ -730,6 +810,8 @@ mod tests {
             discount: None,
             shipping_per_item: d("5"),
             shipping_tax_percent: None,
+            prices_include_tax: false,
+            tax_calculation: TaxCalculation::RowTotal,
         };
         let base = compute_totals(&input, Decimal::ONE);
         let eur = compute_totals(&input, d("0.9"));
@@ -756,6 +838,8 @@ mod tests {
             discount: None,
             shipping_per_item: d("5"),
             shipping_tax_percent: None,
+            prices_include_tax: false,
+            tax_calculation: TaxCalculation::RowTotal,
         };
         let t = compute_totals(&input, Decimal::ONE);
         assert_eq!(t.lines[0].price_incl_tax, d("23.74"));
@@ -763,6 +847,61 @@ mod tests {
         assert_eq!(t.totals.tax, d("7.39"));
         assert_eq!(t.totals.grand_total, d("110.68"));
         assert_eq!(t.totals.subtotal_incl_tax, d("95.68"));
+    }
+
+    fn one_rate(lines: &[(&str, u32)], pct: &str) -> Vec<(Decimal, Decimal, Decimal, Decimal, bool)> {
+        lines.iter().map(|(p, q)| (d(p), d(p), Decimal::from(*q), d(pct), true)).collect()
+    }
+
+    #[test]
+    fn unit_price_and_total_algorithms_round_differently_from_rows() {
+        let base = TotalsInput {
+            lines: one_rate(&[("9.99", 10)], "8.375"),
+            discount: None,
+            shipping_per_item: Decimal::ZERO,
+            shipping_tax_percent: None,
+            prices_include_tax: false,
+            tax_calculation: TaxCalculation::RowTotal,
+        };
+        assert_eq!(compute_totals(&base, Decimal::ONE).totals.tax, d("8.37"));
+        let unit = TotalsInput { tax_calculation: TaxCalculation::UnitPrice, ..base.clone() };
+        let t = compute_totals(&unit, Decimal::ONE);
+        assert_eq!(t.lines[0].tax, d("8.40"), "0.84 per unit × 10");
+        assert_eq!(t.totals.grand_total, d("108.30"));
+        let rows = TotalsInput { lines: one_rate(&[("9.99", 1), ("19.99", 1), ("29.00", 1)], "8.25"), ..base };
+        let by_row: Vec<Decimal> = compute_totals(&rows, Decimal::ONE).lines.iter().map(|l| l.tax).collect();
+        assert_eq!(by_row, [d("0.82"), d("1.65"), d("2.39")]);
+        let total = TotalsInput { tax_calculation: TaxCalculation::Total, ..rows };
+        let t = compute_totals(&total, Decimal::ONE);
+        let by_total: Vec<Decimal> = t.lines.iter().map(|l| l.tax).collect();
+        assert_eq!(by_total, [d("0.82"), d("1.65"), d("2.40")], "the carried delta moves a cent");
+        assert_eq!(t.totals.subtotal + t.totals.tax, t.totals.grand_total);
+    }
+
+    #[test]
+    fn prices_including_tax_put_the_discount_tax_in_hidden_tax() {
+        let input = TotalsInput {
+            lines: one_rate(&[("19.99", 3), ("24.00", 1)], "8.25"),
+            discount: Some(DiscountAction::Percent(d("10"))),
+            shipping_per_item: d("5"),
+            shipping_tax_percent: None,
+            prices_include_tax: true,
+            tax_calculation: TaxCalculation::RowTotal,
+        };
+        let t = compute_totals(&input, Decimal::ONE);
+        let l = &t.lines[0];
+        assert_eq!((l.price_incl_tax, l.row_total_incl_tax), (d("19.99"), d("59.97")));
+        assert_eq!(l.row_total, d("55.40"), "59.97 − 4.57 tax inside");
+        assert_eq!(l.price, d("18.47"));
+        assert_eq!(l.discount, d("6.00"), "10 % of the price including tax");
+        assert_eq!(l.tax, d("4.11"));
+        assert_eq!(l.hidden_tax, d("0.46"));
+        let paid: Decimal = t.lines.iter().map(|l| l.row_total_incl_tax - l.discount).sum();
+        assert_eq!(t.totals.grand_total, paid + t.totals.shipping);
+        assert_eq!(
+            t.totals.subtotal + t.totals.discount + t.totals.shipping + t.totals.tax + t.totals.hidden_tax,
+            t.totals.grand_total
+        );
     }
 
     #[test]
@@ -775,6 +914,8 @@ mod tests {
             discount: Some(DiscountAction::CartFixed(d("5"))),
             shipping_per_item: d("5"),
             shipping_tax_percent: Some(d("8.25")),
+            prices_include_tax: false,
+            tax_calculation: TaxCalculation::RowTotal,
         };
         for rate in [Decimal::ONE, d("0.9")] {
             let t = compute_totals(&input, rate);

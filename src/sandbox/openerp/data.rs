@@ -63,6 +63,10 @@ pub struct SeedIds {
     pub backend: Option<i64>,
     /// The shipping product.
     pub shipping_product: Option<i64>,
+    /// The product of discount lines.
+    pub discount_product: Option<i64>,
+    /// The product of the rounding line.
+    pub rounding_product: Option<i64>,
 }
 
 fn sys() -> Ctx {
@@ -610,8 +614,11 @@ fn demo(db: &mut Db, generated: Generated, ids: &mut SeedIds) -> OResult<()> {
     for p in seed::products().into_iter().filter(|p| p.in_openerp) {
         let categ = ids.categories.get(p.category).copied().unwrap_or(saleable);
         let id = create_seed_product(db, ids, &p, categ)?;
-        if p.sku.as_deref() == Some(seed::SHIPPING_SKU) {
-            ids.shipping_product = Some(id);
+        match p.sku.as_deref() {
+            Some(seed::SHIPPING_SKU) => ids.shipping_product = Some(id),
+            Some(seed::DISCOUNT_SKU) => ids.discount_product = Some(id),
+            Some(seed::ROUNDING_SKU) => ids.rounding_product = Some(id),
+            _ => {}
         }
     }
     let home = ids.categories.get("home").copied().unwrap_or(saleable);
@@ -789,6 +796,8 @@ fn backend(db: &mut Db, ids: &mut SeedIds) -> OResult<()> {
             .with("root_category_id", Val::Id(ids.saleable_category))
             .with("connector_token", Val::str("sandbox-token"))
             .with("shipping_product_id", Val::opt_id(ids.shipping_product))
+            .with("discount_product_id", Val::opt_id(ids.discount_product))
+            .with("rounding_product_id", Val::opt_id(ids.rounding_product))
             .with("stock_field", Val::str("virtual_available"))
             .with_cmds("store_ids", stores)
             .with_cmds("payment_method_ids", payments)

@@ -23,7 +23,9 @@ pub(crate) struct Amounts {
     pub shipping_tax: Decimal,
     /// Total tax (rows and shipping).
     pub tax: Decimal,
-    /// Grand total = subtotal + discount + shipping + tax.
+    /// Tax included in the discount (catalog prices including tax), added back to the total.
+    pub hidden_tax: Decimal,
+    /// Grand total = subtotal + discount + shipping + tax + hidden tax.
     pub grand_total: Decimal,
     /// Sum of row totals including tax.
     pub subtotal_incl_tax: Decimal,
@@ -40,6 +42,7 @@ impl Amounts {
             shipping: self.shipping + o.shipping,
             shipping_tax: self.shipping_tax + o.shipping_tax,
             tax: self.tax + o.tax,
+            hidden_tax: self.hidden_tax + o.hidden_tax,
             grand_total: self.grand_total + o.grand_total,
             subtotal_incl_tax: self.subtotal_incl_tax + o.subtotal_incl_tax,
             shipping_incl_tax: self.shipping_incl_tax + o.shipping_incl_tax,
@@ -64,6 +67,8 @@ pub(crate) struct ItemAmounts {
     pub price_incl_tax: Decimal,
     /// Row total including tax.
     pub row_total_incl_tax: Decimal,
+    /// Tax included in the discount (catalog prices including tax).
+    pub hidden_tax: Decimal,
 }
 
 /// What has been invoiced of an item, in one currency.

@@ -81,6 +81,11 @@ fn invoice_amounts(
         } else {
             php::cents(a.row_total_incl_tax * qty / item.qty_ordered)
         },
+        hidden_tax: if item.qty_ordered.is_zero() {
+            Decimal::ZERO
+        } else {
+            php::cents(a.hidden_tax * qty / item.qty_ordered)
+        },
     }
 }
 

@@ -395,13 +395,9 @@ pub(crate) fn header(o: &Order) -> Map {
     set(&mut m, "created_at", php::datetime_value(&o.created_at));
     set(&mut m, "updated_at", php::datetime_value(&o.updated_at));
     set(&mut m, "total_item_count", php::int(o.total_item_count));
-    for k in [
-        "hidden_tax_amount",
-        "base_hidden_tax_amount",
-        "shipping_hidden_tax_amount",
-        "base_shipping_hidden_tax_amnt",
-        "base_shipping_hidden_tax_amount",
-    ] {
+    set(&mut m, "hidden_tax_amount", money(o.amounts.hidden_tax));
+    set(&mut m, "base_hidden_tax_amount", money(o.base.hidden_tax));
+    for k in ["shipping_hidden_tax_amount", "base_shipping_hidden_tax_amnt", "base_shipping_hidden_tax_amount"] {
         set(&mut m, k, money(Decimal::ZERO));
     }
     set(&mut m, "paypal_ipn_customer_notified", php::int(0));
@@ -512,8 +508,8 @@ fn item(o: &Order, i: &OrderItem) -> Value {
         set(&mut m, "base_price_incl_tax", money(i.base.price_incl_tax));
         set(&mut m, "row_total_incl_tax", money(i.amounts.row_total_incl_tax));
         set(&mut m, "base_row_total_incl_tax", money(i.base.row_total_incl_tax));
-        set(&mut m, "hidden_tax_amount", zero());
-        set(&mut m, "base_hidden_tax_amount", zero());
+        set(&mut m, "hidden_tax_amount", money(i.amounts.hidden_tax));
+        set(&mut m, "base_hidden_tax_amount", money(i.base.hidden_tax));
         for k in [
             "base_weee_tax_applied_amount",
             "base_weee_tax_applied_row_amnt",
