@@ -130,18 +130,34 @@ pub(super) async fn run(wiring: &dyn Wiring) -> Result<(), Failure> {
         .and_then(|v| describe_taxes(&v));
     tally.outcome("taxes.sync", taxes);
 
-    for kind in [JobKind::Categories, JobKind::Products, JobKind::Stock, JobKind::OrdersImport, JobKind::OrderStatus] {
+    let cycle = [JobKind::Categories, JobKind::Products, JobKind::Stock, JobKind::OrdersImport, JobKind::OrderStatus];
+    for kind in cycle {
         let result = run_job(&client, kind).await;
-        tally.outcome(kind.method(), result);
+        let run_id = result.as_ref().ok().map(|(id, _)| *id);
+        tally.outcome(kind.method(), result.map(|(_, line)| line));
+        if let Some(id) = run_id {
+            print_failed_records(&client, id).await;
+        }
     }
 
-    let broken = client.call("orders.list_broken", vec![backend.clone()]).await.map_err(|e| call_error(&e)).and_then(
-        |v| match v {
-            Value::Array(a) => Ok(format!("{} broken order(s)", a.len())),
-            other => Err(format!("unexpected answer: {}", value::describe(&other))),
-        },
+    let broken = client.call("orders.list_broken", vec![backend.clone()]).await.map_err(|e| call_error(&e));
+    let described = broken.as_ref().map_err(Clone::clone).and_then(describe_broken);
+    tally.outcome("orders.list_broken", described.map(|(line, _)| line.clone()));
+    if let Ok(v) = &broken
+        && let Ok((_, details)) = describe_broken(v)
+    {
+        for d in details {
+            println!("            {d}");
+        }
+    }
+
+    println!(
+        "second pass (the catalog did not change, so no catalog write; stock only where the imported orders changed the forecast):"
     );
-    tally.outcome("orders.list_broken", broken);
+    for kind in cycle {
+        let result = run_job(&client, kind).await.map(|(_, line)| line);
+        tally.outcome(&format!("again {}", kind.method()), result);
+    }
 
     let _ = stop_tx.send(());
     if let Ok(Err(e)) = server.await {
@@ -161,7 +177,41 @@ pub(super) async fn run(wiring: &dyn Wiring) -> Result<(), Failure> {
     }
 }
 
-async fn run_job(client: &Transport, kind: JobKind) -> Result<String, String> {
+/// Prints up to five failed records of a run with their reasons.
+async fn print_failed_records(client: &Transport, run_id: i64) {
+    let options = value::structure([("outcome", value::string("failed")), ("limit", value::int(5))]);
+    let Ok(v) = client.call("runs.report", vec![value::id(run_id), options]).await else { return };
+    let Ok(r) = Record::from_value(&v, "runs.report") else { return };
+    let Ok(records) = r.array("records") else { return };
+    for rec in records.iter() {
+        if let Ok(rec) = Record::from_value(rec, "record") {
+            println!(
+                "            failed {} {}: {}",
+                rec.string_or_empty("kind").unwrap_or_default(),
+                rec.string_or_empty("ref").unwrap_or_default(),
+                rec.string_or_empty("message").unwrap_or_default()
+            );
+        }
+    }
+}
+
+fn describe_broken(v: &Value) -> Result<(String, Vec<String>), String> {
+    let Value::Array(items) = v else { return Err(format!("unexpected answer: {}", value::describe(v))) };
+    let mut details = Vec::new();
+    for item in items {
+        let r = Record::from_value(item, "broken order").map_err(|e| e.to_string())?;
+        details.push(format!(
+            "broken {} ({}): {} — {}",
+            r.string_or_empty("increment_id").map_err(|e| e.to_string())?,
+            r.string_or_empty("code").map_err(|e| e.to_string())?,
+            r.string_or_empty("reason").map_err(|e| e.to_string())?,
+            r.string_or_empty("hint").map_err(|e| e.to_string())?
+        ));
+    }
+    Ok((format!("{} broken order(s)", items.len()), details))
+}
+
+async fn run_job(client: &Transport, kind: JobKind) -> Result<(i64, String), String> {
     let id = client
         .call(kind.method(), vec![value::string(SANDBOX_BACKEND), value::structure::<&str>([])])
         .await
@@ -176,14 +226,17 @@ async fn run_job(client: &Transport, kind: JobKind) -> Result<String, String> {
             "done" => {
                 let counts = r.record("counts").map_err(|e| e.to_string())?;
                 let n = |k: &str| counts.i64(k).unwrap_or(0);
-                return Ok(format!(
-                    "run {id} done: {} of {} record(s); created {}, updated {}, skipped {}, failed {}",
-                    r.i64("done").unwrap_or(0),
-                    r.i64("total").unwrap_or(0),
-                    n("created"),
-                    n("updated"),
-                    n("skipped"),
-                    n("failed")
+                return Ok((
+                    id,
+                    format!(
+                        "run {id} done: {} of {} record(s); created {}, updated {}, skipped {}, failed {}",
+                        r.i64("done").unwrap_or(0),
+                        r.i64("total").unwrap_or(0),
+                        n("created"),
+                        n("updated"),
+                        n("skipped"),
+                        n("failed")
+                    ),
                 ));
             }
             "failed" | "cancelled" => {
