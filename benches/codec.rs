@@ -157,6 +157,9 @@ async fn accept(_: Arc<Ok1>, call: Call) -> MethodResult {
 }
 
 fn main() {
+    if !support::benchmarking() {
+        return;
+    }
     let iters_large = env_count("BENCH_ITERS_LARGE", 7);
     let iters_small = env_count("BENCH_ITERS_SMALL", 2000);
     let dir = tempfile::tempdir().expect("temp dir");

@@ -94,6 +94,9 @@ async fn load(
 }
 
 fn main() {
+    if !support::benchmarking() {
+        return;
+    }
     let calls = env_count("BENCH_CALLS", 20_000);
     let clients = env_count("BENCH_CLIENTS", 8);
     let dir = tempfile::tempdir().expect("temp dir");

@@ -182,6 +182,16 @@ impl Table {
     }
 }
 
+/// True when run by `cargo bench` (which passes `--bench`); `cargo test --all-targets` runs
+/// bench binaries without it, and the benchmarks then only say they were skipped.
+pub fn benchmarking() -> bool {
+    let yes = std::env::args().any(|a| a == "--bench");
+    if !yes {
+        println!("benchmark skipped: run it with `cargo bench --bench <name>`");
+    }
+    yes
+}
+
 /// An iteration count from the environment variable `name`, or `default`.
 pub fn env_count(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok()).filter(|n| *n > 0).unwrap_or(default)
