@@ -23,6 +23,7 @@
 mod server_support;
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use dxr::Value;
@@ -81,8 +82,13 @@ fn runtime(name: &str) -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name(name).enable_all().build().unwrap()
 }
 
-fn runner(default_cases: u32) -> TestRunner {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default_cases);
+/// Cases of the connector property: `PROPTEST_CASES`, or 300.
+fn connector_cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300)
+}
+
+/// A runner for `cases` cases with the fixed seed (or `PROPTEST_RNG_SEED`), no persistence.
+fn runner(cases: u32) -> TestRunner {
     let seed = std::env::var("PROPTEST_RNG_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x00C0_FFEE);
     TestRunner::new(Config {
         cases,
@@ -361,7 +367,7 @@ fn nested(depth: usize, structs: bool) -> String {
         ("<value><array><data>", "</data></array></value>")
     };
     format!(
-        "<?xml version=\"1.0\"?><methodCall><methodName>connector.version</methodName><params><param>{}{inner}{}</param></params></methodCall>",
+        "<?xml version=\"1.0\"?><methodCall><methodName>system.multicall</methodName><params><param>{}{inner}{}</param></params></methodCall>",
         open.repeat(depth),
         close.repeat(depth)
     )
@@ -415,8 +421,9 @@ fn materialize(case: &Case) -> (Vec<u8>, Framing, Expect) {
             (body, Framing::Length, Expect::Either)
         }
         Case::Deep { depth, structs } => {
-            // Each nesting level opens three elements; the call itself opens four.
-            let expect = if depth * 3 + 4 > DEPTH_LIMIT { Expect::Fault(-32700) } else { Expect::Either };
+            // Each level opens three elements; methodCall, params, param and the innermost value
+            // with its string open five.
+            let expect = if depth * 3 + 5 > DEPTH_LIMIT { Expect::Fault(-32700) } else { Expect::Either };
             (nested(*depth, *structs).into_bytes(), Framing::Length, expect)
         }
         Case::Huge { size, framing } => (huge_body(*size), *framing, Expect::Fault(413)),
@@ -505,7 +512,7 @@ fn the_connector_server_answers_every_bad_request_with_a_fault_and_keeps_serving
     let auth = [("Authorization", format!("Bearer {TOKEN}"))];
     // Per kind of case: (answers that were values, answers that were faults).
     let seen = Mutex::new(std::collections::BTreeMap::<&'static str, (usize, usize)>::new());
-    let result = runner(300).run(&arb_case(methods.clone()), |case| {
+    let result = runner(connector_cases()).run(&arb_case(methods.clone()), |case| {
         let (body, framing, expect) = materialize(&case);
         let answer = rt
             .block_on(post(&srv.base, "/RPC2", &auth, &body, framing))
@@ -795,7 +802,87 @@ fn magento_case(session: String) -> impl Strategy<Value = SandboxCase> {
     ]
 }
 
+/// An Odoo domain: leaves `[field, operator, value]` and the prefix operators.
+fn odoo_domain() -> impl Strategy<Value = Value> {
+    let field = prop::sample::select(vec![
+        "id",
+        "name",
+        "display_name",
+        "active",
+        "default_code",
+        "categ_id",
+        "partner_id",
+        "partner_id.name",
+        "state",
+        "write_date",
+        "parent_id",
+        "magento_id",
+        "order_line.product_id",
+        "nope",
+    ]);
+    let op = prop::sample::select(vec![
+        "=",
+        "!=",
+        "in",
+        "not in",
+        "like",
+        "ilike",
+        "=like",
+        "child_of",
+        "parent_of",
+        ">",
+        "<=",
+        "=?",
+        "any",
+        "bad",
+    ]);
+    let leaf = (field, op, prop_oneof![vocabulary(), vec(vocabulary(), 0..3).prop_map(Value::Array)])
+        .prop_map(|(f, o, v)| value::array([value::string(f), value::string(o), v]));
+    let item = prop_oneof![4 => leaf, 1 => prop::sample::select(vec!["&", "|", "!"]).prop_map(value::string)];
+    vec(item, 0..4).prop_map(Value::Array)
+}
+
+/// Positional arguments shaped like the ORM methods' (domain, ids, vals, fields).
+fn odoo_args() -> impl Strategy<Value = Vec<Value>> {
+    let ids = || vec((-1i32..30).prop_map(Value::Integer), 0..4).prop_map(Value::Array);
+    let fields = vec(
+        prop::sample::select(vec!["id", "name", "display_name", "state", "partner_id", "list_price", "nope"])
+            .prop_map(value::string),
+        0..3,
+    )
+    .prop_map(Value::Array);
+    let vals = || {
+        btree_map(
+            prop::sample::select(vec!["name", "active", "list_price", "default_code", "partner_id", "state", "nope"])
+                .prop_map(str::to_owned),
+            vocabulary(),
+            0..4,
+        )
+        .prop_map(Value::Struct)
+    };
+    prop_oneof![
+        odoo_domain().prop_map(|d| vec![d]),
+        (ids(), fields).prop_map(|(i, f)| vec![i, f]),
+        vals().prop_map(|v| vec![v]),
+        (ids(), vals()).prop_map(|(i, v)| vec![i, v]),
+        vocabulary().prop_map(|n| vec![n]),
+    ]
+}
+
+/// Keyword arguments of `execute_kw`.
+fn odoo_kwargs() -> impl Strategy<Value = Value> {
+    let key = prop::sample::select(vec!["fields", "limit", "offset", "order", "context", "domain", "count", "lazy"]);
+    let val = prop_oneof![
+        vocabulary(),
+        odoo_domain(),
+        btree_map(prop::sample::select(vec!["lang", "active_test", "tz"]).prop_map(str::to_owned), vocabulary(), 0..3)
+            .prop_map(Value::Struct),
+    ];
+    btree_map(key.prop_map(str::to_owned), val, 0..4).prop_map(Value::Struct)
+}
+
 fn odoo_case(db: String, password: String) -> impl Strategy<Value = (String, SandboxCase)> {
+    let (db2, password2) = (db.clone(), password.clone());
     let models = vec![
         "res.partner",
         "res.users",
@@ -842,9 +929,9 @@ fn odoo_case(db: String, password: String) -> impl Strategy<Value = (String, San
     let object = (
         prop::sample::select(models).prop_map(str::to_owned),
         prop::sample::select(methods).prop_map(str::to_owned),
-        vec(plausible_value(), 0..4),
-        prop::option::of(plausible_value()),
-        any::<bool>(),
+        prop_oneof![2 => odoo_args(), 1 => vec(plausible_value(), 0..4)],
+        prop::option::of(prop_oneof![2 => odoo_kwargs(), 1 => plausible_value()]),
+        prop::bool::weighted(0.85),
     )
         .prop_map(move |(model, method, args, kwargs, right)| {
             let mut params = vec![
@@ -884,7 +971,31 @@ fn odoo_case(db: String, password: String) -> impl Strategy<Value = (String, San
         vec(plausible_value(), 0..6),
     )
         .prop_map(|(path, m, p)| (path, SandboxCase::Call(m.to_owned(), p)));
-    prop_oneof![6 => object, 2 => other, 1 => (path, protocol_garbage())]
+    let reads = (
+        prop::sample::select(vec!["res.partner", "product.product", "product.category", "sale.order", "account.tax"]),
+        prop::sample::select(vec!["search_read", "search", "search_count"]),
+        (-1i32..40),
+        prop::option::of((0i32..5, prop::sample::select(vec!["id", "name", "display_name", "nope"]))),
+    )
+        .prop_map(move |(model, method, min_id, kw)| {
+            let domain = value::array([value::array([value::string("id"), value::string(">"), value::int(min_id)])]);
+            let mut params = vec![
+                value::string(db2.clone()),
+                value::int(2),
+                value::string(password2.clone()),
+                value::string(model),
+                value::string(method),
+                value::array([domain]),
+            ];
+            if let Some((limit, field)) = kw.filter(|_| method == "search_read") {
+                params.push(value::structure([
+                    ("limit", value::int(limit)),
+                    ("fields", value::array([value::string(field)])),
+                ]));
+            }
+            ("/xmlrpc/2/object".to_owned(), SandboxCase::Call("execute_kw".into(), params))
+        });
+    prop_oneof![6 => object, 2 => reads, 2 => other, 1 => (path, protocol_garbage())]
 }
 
 fn sandbox_body(case: &SandboxCase) -> Vec<u8> {
@@ -894,17 +1005,26 @@ fn sandbox_body(case: &SandboxCase) -> Vec<u8> {
     }
 }
 
-fn check_sandbox_answer(what: &str, case: &SandboxCase, answer: &Answer) -> Result<(), TestCaseError> {
+/// Checks one sandbox answer; returns whether it was a value (not a fault).
+fn check_sandbox_answer(what: &str, case: &SandboxCase, answer: &Answer) -> Result<bool, TestCaseError> {
+    let mut was_value = false;
     if answer.status == 500 && answer.body.is_empty() && what == MAGENTO {
         // OpenMage dies with HTTP 500 and no body on a PHP fatal error (a missing required
         // argument is an ArgumentCountError); the sandbox reproduces it on purpose.
     } else {
         prop_assert_eq!(answer.status, 200, "{} HTTP status for {:?}: {}", what, case, answer.body);
-        decoded(answer).map(|_| ()).map_err(|e| TestCaseError::fail(format!("{what}: {e} for {case:?}")))?;
+        was_value = decoded(answer).map_err(|e| TestCaseError::fail(format!("{what}: {e} for {case:?}")))?.is_ok();
     }
     let panics = panics_in(what);
     prop_assert!(panics.is_empty(), "{} panicked on {:?}: {:?}", what, case, panics);
-    Ok(())
+    Ok(was_value)
+}
+
+/// Asserts that the random calls reached past the argument checks some of the time.
+fn some_succeeded(what: &str, values: &AtomicUsize, cases: u32) {
+    let n = values.load(Ordering::SeqCst);
+    assert!(cases < 30 || n > 0, "{what}: none of {cases} calls succeeded; the generator misses the handlers");
+    eprintln!("{what}: {n} of {cases} calls answered a value");
 }
 
 #[test]
@@ -920,17 +1040,21 @@ fn the_magento_sandbox_dispatcher_never_panics_on_bad_input() {
         Ok(Value::String(s)) => s,
         other => panic!("login answered {other:?}"),
     };
-    let cases = runner(300).config().cases / 3;
-    let mut runner = runner(cases.max(1));
+    let mut runner = runner((connector_cases() / 3).max(1));
+    let values = AtomicUsize::new(0);
     let result = runner.run(&magento_case(session), |case| {
         let answer = rt
             .block_on(post(&base, "/api/xmlrpc/", &[], &sandbox_body(&case), Framing::Length))
             .map_err(|e| TestCaseError::fail(format!("{e} for {case:?}")))?;
-        check_sandbox_answer(MAGENTO, &case, &answer)
+        if check_sandbox_answer(MAGENTO, &case, &answer)? {
+            values.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
     });
     if let Err(e) = result {
         panic!("{e}");
     }
+    some_succeeded(MAGENTO, &values, runner.config().cases);
     let after = rt.block_on(post(&base, "/api/xmlrpc/", &[], login.as_bytes(), Framing::Length)).unwrap();
     assert!(matches!(decoded(&after), Ok(Ok(Value::String(_)))), "still serving: {}", after.body);
     rt.block_on(sandbox.shutdown());
@@ -941,18 +1065,22 @@ fn the_openerp_sandbox_dispatcher_never_panics_on_bad_input() {
     let rt = runtime(OPENERP);
     let sandbox = rt.block_on(OpenErpSandbox::start(OpenErpOptions::default())).unwrap();
     let base = sandbox.url();
-    let cases = runner(300).config().cases / 3;
-    let mut runner = runner(cases.max(1));
+    let mut runner = runner((connector_cases() / 3).max(1));
     let strategy = odoo_case(sandbox.db().to_owned(), sandbox.password().to_owned());
+    let values = AtomicUsize::new(0);
     let result = runner.run(&strategy, |(path, case)| {
         let answer = rt
             .block_on(post(&base, &path, &[], &sandbox_body(&case), Framing::Length))
             .map_err(|e| TestCaseError::fail(format!("{e} for {path} {case:?}")))?;
-        check_sandbox_answer(OPENERP, &case, &answer)
+        if check_sandbox_answer(OPENERP, &case, &answer)? {
+            values.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
     });
     if let Err(e) = result {
         panic!("{e}");
     }
+    some_succeeded(OPENERP, &values, runner.config().cases);
     let version = encode_call("version", vec![]).unwrap();
     let after = rt.block_on(post(&base, "/xmlrpc/2/common", &[], version.as_bytes(), Framing::Length)).unwrap();
     assert!(matches!(decoded(&after), Ok(Ok(_))), "still serving: {}", after.body);
