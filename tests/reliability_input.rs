@@ -10,11 +10,15 @@
 //! connection, and never the request body: a marker string sits in every body, past the 80
 //! characters of an identifier or value that faults may quote, and must not come back. After
 //! every case a health check (`GET /health` and `connector.version`) proves the server still
-//! serves, and a process-wide panic hook proves nothing panicked anywhere.
+//! serves, and a process-wide panic hook proves nothing panicked anywhere. Requests are written
+//! whole before the answer is read, as Python's `xmlrpc.client` (the addon's client) does; a
+//! separate regression test pins fault 413 for oversized bodies sent that way.
 //!
 //! The Magento 1 sandbox (Zend-style dispatcher) and the OpenERP sandbox (Python-style) get a
 //! smaller set: protocol garbage plus plausible-looking calls with random arguments on a real
-//! session; they must answer a well-formed XML-RPC document (faults allowed) and never panic.
+//! session; they must answer a well-formed XML-RPC document (faults allowed; HTTP 500 with an
+//! empty body from Magento, which is how OpenMage dies on a missing required argument) and
+//! never panic.
 //!
 //! Deterministic by default (fixed seed). `PROPTEST_CASES=<n>` changes the case count of the
 //! connector property (default 300; the sandboxes get a third each), `PROPTEST_RNG_SEED=<u64>`
@@ -100,7 +104,7 @@ fn runner(cases: u32) -> TestRunner {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Raw HTTP (so that lengths, chunking and early answers are under the test's control)
+// Raw HTTP: lengths and chunking under the test's control, sent before reading as Python does
 
 /// How a body is framed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
