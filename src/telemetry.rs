@@ -48,12 +48,20 @@ impl Redactor {
             if raw.chars().count() < 4 {
                 continue;
             }
-            let json = serde_json::to_string(raw).unwrap_or_default();
-            let json = json.trim_matches('"').to_owned();
-            let xml = raw.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-            for form in [raw.to_owned(), json, xml] {
-                if !form.is_empty() && !needles.contains(&form) {
-                    needles.push(form);
+            // As is and as Rust's `{:?}` quotes it (faults quote names with it), each of them
+            // raw, JSON-escaped (JSON logs), XML-escaped without and with quotes (dxr escapes
+            // `"` and `'` too).
+            let debug = format!("{raw:?}");
+            let debug = debug.strip_prefix('"').and_then(|d| d.strip_suffix('"')).unwrap_or(&debug).to_owned();
+            for base in [raw.to_owned(), debug] {
+                let json = serde_json::to_string(&base).unwrap_or_default();
+                let json = json.strip_prefix('"').and_then(|j| j.strip_suffix('"')).unwrap_or(&json).to_owned();
+                let xml = base.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+                let xml_quoted = xml.replace('"', "&quot;").replace('\'', "&apos;");
+                for form in [base, json, xml, xml_quoted] {
+                    if !form.is_empty() && !needles.contains(&form) {
+                        needles.push(form);
+                    }
                 }
             }
         }
@@ -178,6 +186,23 @@ where
     }
 }
 
+/// Sends panic messages to the log (error level, scrubbed by the subscriber's redactor, in
+/// its format) instead of printing them raw on stderr: a panic message may quote a secret.
+/// [`init`] installs it; the previous hook is dropped.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(no message)");
+        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        let thread = std::thread::current().name().unwrap_or("unnamed").to_owned();
+        tracing::error!(target: "panic", %location, %thread, "panic: {message}");
+    }));
+}
+
 /// Why logging could not be set up.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot set up logging: {0}")]
@@ -187,7 +212,9 @@ pub struct TelemetryError(String);
 /// otherwise) and the `log` bridge. Call once, early.
 pub fn init(opts: LogOptions, default: &str, redactor: Redactor) -> Result<(), TelemetryError> {
     let ansi = !opts.json && std::io::stderr().is_terminal();
-    subscriber(opts, default, redactor, std::io::stderr, ansi).try_init().map_err(|e| TelemetryError(e.to_string()))
+    subscriber(opts, default, redactor, std::io::stderr, ansi).try_init().map_err(|e| TelemetryError(e.to_string()))?;
+    install_panic_hook();
+    Ok(())
 }
 
 #[cfg(test)]
@@ -207,6 +234,15 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("short abc"), "secrets under 4 characters are left alone: {out}");
+        // As dxr writes it (quotes escaped too) and as `{:?}` quotes it, also inside JSON.
+        let debug = format!("{:?}", "tok\"en<&>-123");
+        let quoted = format!(
+            "xml tok&quot;en&lt;&amp;&gt;-123 debug {debug} json-debug {}",
+            serde_json::to_string(&debug).unwrap()
+        );
+        let out = r.scrub(&quoted);
+        assert!(!out.contains("en&lt;") && !out.contains("tok\\") && !out.contains("en<"), "{out}");
+        assert_eq!(out.matches(REDACTED).count(), 3, "{out}");
         assert_eq!(r.scrub("nothing here"), Cow::Borrowed("nothing here"));
     }
 

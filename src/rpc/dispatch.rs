@@ -443,19 +443,14 @@ impl<S: Send + Sync + 'static> Endpoint<S> {
                     .into_response(),
             };
         }
-        if let Some(len) =
-            headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok())
-            && len > endpoint.limits.max_body_bytes
-        {
-            let fault =
-                style.fault(&ProtocolError::Rejected(Rejection::TooLarge { limit: endpoint.limits.max_body_bytes }));
-            return xml_response(style, render(style, Err(fault)));
-        }
-        let bytes: Bytes = match axum::body::to_bytes(body, endpoint.limits.max_body_bytes).await {
+        let limit = endpoint.limits.max_body_bytes;
+        let declared =
+            headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+        let bytes: Bytes = match read_body(body, declared, limit, endpoint.limits.timeout).await {
             Ok(b) => b,
-            Err(_) => {
-                let fault = style
-                    .fault(&ProtocolError::Rejected(Rejection::TooLarge { limit: endpoint.limits.max_body_bytes }));
+            // `Unreadable`: the client is gone; the answer only closes the exchange.
+            Err(BodyError::TooLarge | BodyError::Unreadable) => {
+                let fault = style.fault(&ProtocolError::Rejected(Rejection::TooLarge { limit }));
                 return xml_response(style, render(style, Err(fault)));
             }
         };
@@ -468,6 +463,71 @@ impl<S: Send + Sync + 'static> Endpoint<S> {
     pub fn route(self: &Arc<Self>) -> axum::routing::MethodRouter {
         axum::routing::any(Self::axum_handler).with_state(Arc::clone(self))
     }
+}
+
+/// Most bytes read and thrown away after a request body went over the limit.
+///
+/// A client that sends its whole request before reading the answer (Python's
+/// `xmlrpc.client`, the addon's client) sees a reset connection instead of the size fault when
+/// the server answers early and closes with unread data, so an oversized body is read to its
+/// end, up to this much more (and within the request timeout), before the fault is sent.
+/// Past that the fault is sent at once and the connection closed.
+pub const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Why a request body was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// Over the limit (the rest was drained as far as [`DRAIN_LIMIT`] allows).
+    TooLarge,
+    /// The client went away or sent a broken body.
+    Unreadable,
+}
+
+/// Reads a request body of at most `limit` bytes (`declared`: its `Content-Length`, if any).
+///
+/// An oversized body is drained (see [`DRAIN_LIMIT`]) within `deadline` before
+/// `Err(BodyError::TooLarge)` is returned, so that the answer reaches clients that only read
+/// once they have sent everything.
+pub async fn read_body(
+    body: Body,
+    declared: Option<usize>,
+    limit: usize,
+    deadline: Duration,
+) -> Result<Bytes, BodyError> {
+    use futures_util::StreamExt;
+
+    let mut stream = body.into_data_stream();
+    let drain_all = |mut stream: axum::body::BodyDataStream, seen: usize| async move {
+        let mut drained = seen;
+        let drain = async {
+            while drained <= limit.saturating_add(DRAIN_LIMIT) {
+                match stream.next().await {
+                    Some(Ok(chunk)) => drained += chunk.len(),
+                    _ => break,
+                }
+            }
+        };
+        // Past the deadline the connection is closed with the rest unread.
+        let _ = tokio::time::timeout(deadline, drain).await;
+    };
+    if let Some(len) = declared
+        && len > limit
+    {
+        if len <= limit.saturating_add(DRAIN_LIMIT) {
+            drain_all(stream, 0).await;
+        }
+        return Err(BodyError::TooLarge);
+    }
+    let mut buf: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| BodyError::Unreadable)?;
+        if buf.len() + chunk.len() > limit {
+            drain_all(stream, buf.len() + chunk.len()).await;
+            return Err(BodyError::TooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buf))
 }
 
 fn xml_response(style: FaultStyle, text: String) -> Response {
@@ -661,6 +721,18 @@ mod tests {
         let mut meta = RequestMeta::default();
         meta.headers.insert("authorization", HeaderValue::from_static("Bearer x"));
         assert!(!ep.handle(meta, call_xml("echo", "").as_bytes()).await.contains("<fault>"));
+    }
+
+    #[tokio::test]
+    async fn bodies_are_read_up_to_the_limit_and_oversized_ones_drained() {
+        let t = Duration::from_secs(5);
+        assert_eq!(read_body(Body::from(vec![b'a'; 10]), Some(10), 10, t).await, Ok(Bytes::from(vec![b'a'; 10])));
+        assert_eq!(read_body(Body::from(vec![b'a'; 10]), None, 10, t).await, Ok(Bytes::from(vec![b'a'; 10])));
+        assert_eq!(read_body(Body::from(vec![b'a'; 11]), None, 10, t).await, Err(BodyError::TooLarge));
+        assert_eq!(read_body(Body::from(vec![b'a'; 11]), Some(11), 10, t).await, Err(BodyError::TooLarge));
+        // A declared length past what may be drained is refused without reading.
+        let huge = Some(10 + DRAIN_LIMIT + 1);
+        assert_eq!(read_body(Body::from(vec![b'a'; 11]), huge, 10, t).await, Err(BodyError::TooLarge));
     }
 
     #[tokio::test]
