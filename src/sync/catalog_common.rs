@@ -436,7 +436,6 @@ pub fn hash_text(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::openerp::models::settings::{Backorders, PriceSource, StockField};
 
     fn cat(id: i64, parent: Option<i64>, name: &str, exportable: bool) -> Category {
         Category {
@@ -507,27 +506,11 @@ mod tests {
 
     fn settings(stores: Vec<StoreSettings>) -> BackendSettings {
         BackendSettings {
-            id: 1,
-            name: "shop".into(),
-            active: true,
-            connector_url: None,
-            company: None,
             root_category: Some(Many2one { id: 2, name: "All / Saleable".into() }),
-            attribute_set_id: 4,
-            product_visibility: 4,
-            price_source: PriceSource::ListPrice,
-            export_images: true,
-            stock_field: StockField::VirtualAvailable,
-            backorders: Backorders::None,
-            backorder_product_ids: vec![],
-            shipping_product: None,
             import_statuses: vec![],
-            import_from_date: None,
             import_overlap_minutes: 0,
             confirm_orders: false,
-            stores,
-            payment_methods: vec![],
-            status_map: vec![],
+            ..BackendSettings::example("shop", stores)
         }
     }
 

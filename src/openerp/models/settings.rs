@@ -248,6 +248,37 @@ pub struct BackendSettings {
 }
 
 impl BackendSettings {
+    /// Settings with the addon's defaults and the given store lines, for unit tests of the jobs.
+    #[cfg(test)]
+    pub(crate) fn example(name: &str, stores: Vec<StoreSettings>) -> BackendSettings {
+        BackendSettings {
+            id: 1,
+            name: name.to_owned(),
+            active: true,
+            connector_url: None,
+            company: None,
+            root_category: None,
+            attribute_set_id: 4,
+            product_visibility: 4,
+            price_source: PriceSource::ListPrice,
+            export_images: true,
+            stock_field: StockField::VirtualAvailable,
+            backorders: Backorders::None,
+            backorder_product_ids: vec![],
+            shipping_product: None,
+            discount_product: None,
+            rounding_product: None,
+            rounding_tolerance: DEFAULT_ROUNDING_TOLERANCE,
+            import_statuses: vec!["pending".into(), "processing".into()],
+            import_from_date: None,
+            import_overlap_minutes: 10,
+            confirm_orders: true,
+            stores,
+            payment_methods: vec![],
+            status_map: vec![],
+        }
+    }
+
     /// The payment method line for a Magento code, if configured.
     pub fn payment_method(&self, code: &str) -> Option<&PaymentMethodSettings> {
         self.payment_methods.iter().find(|p| p.code == code)

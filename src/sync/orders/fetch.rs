@@ -155,32 +155,8 @@ mod tests {
             import_orders: import,
             export_catalog: true,
         };
-        let settings = BackendSettings {
-            id: 1,
-            name: "b".into(),
-            active: true,
-            connector_url: None,
-            company: None,
-            root_category: None,
-            attribute_set_id: 4,
-            product_visibility: 4,
-            price_source: crate::openerp::models::settings::PriceSource::ListPrice,
-            export_images: false,
-            stock_field: crate::openerp::models::settings::StockField::VirtualAvailable,
-            backorders: crate::openerp::models::settings::Backorders::None,
-            backorder_product_ids: vec![],
-            shipping_product: None,
-            discount_product: None,
-            rounding_product: None,
-            rounding_tolerance: "0.02".parse().unwrap(),
-            import_statuses: vec![],
-            import_from_date: None,
-            import_overlap_minutes: 10,
-            confirm_orders: true,
-            stores: vec![s(1, "default", true), s(2, "fr", true), s(3, "wholesale", false)],
-            payment_methods: vec![],
-            status_map: vec![],
-        };
+        let settings =
+            BackendSettings::example("b", vec![s(1, "default", true), s(2, "fr", true), s(3, "wholesale", false)]);
         let ids = |v: Vec<&StoreSettings>| v.iter().map(|s| s.magento_store_id).collect::<Vec<_>>();
         assert_eq!(ids(stores_to_import(&settings, None)), [1, 2]);
         assert_eq!(ids(stores_to_import(&settings, Some(&[StoreRef::Code("fr".into())]))), [2]);

@@ -332,29 +332,7 @@ mod tests {
     }
 
     fn settings(stores: Vec<StoreSettings>) -> BackendSettings {
-        BackendSettings {
-            id: 1,
-            name: "shop".into(),
-            active: true,
-            connector_url: None,
-            company: None,
-            root_category: None,
-            attribute_set_id: 4,
-            product_visibility: 4,
-            price_source: settings::PriceSource::ListPrice,
-            export_images: false,
-            stock_field: StockField::VirtualAvailable,
-            backorders: settings::Backorders::None,
-            backorder_product_ids: vec![],
-            shipping_product: None,
-            import_statuses: vec![],
-            import_from_date: None,
-            import_overlap_minutes: 0,
-            confirm_orders: false,
-            stores,
-            payment_methods: vec![],
-            status_map: vec![],
-        }
+        BackendSettings { export_images: false, ..BackendSettings::example("shop", stores) }
     }
 
     fn sent(sku: &str, qty: &str, in_stock: bool, backorders: Option<i64>) -> StockSent {
