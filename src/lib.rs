@@ -18,6 +18,8 @@
 //! * [`sandbox`]: faithful in-process emulators of Magento 1 and OpenERP (demo, tests, benches).
 //! * [`cli`], [`telemetry`]: the command line and logging; [`app`]: the real wiring.
 
+#![warn(missing_docs)]
+
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -185,12 +185,19 @@ pub enum Test {
     Ne(Key),
     /// In the set (or empty when `null`).
     In(HashSet<Key>, bool),
-    /// Not in the set (and not empty unless `null` is false... empty matches unless `null`).
+    /// Not in the set; the flag says whether an empty value matches.
     NotIn(HashSet<Key>, bool),
     /// Ordered comparison (empty never matches).
     Cmp(Cmp, Key),
     /// SQL LIKE.
-    Like { pattern: Vec<char>, ci: bool, negate: bool },
+    Like {
+        /// The pattern, `%`/`_` as wildcards.
+        pattern: Vec<char>,
+        /// Case-insensitive (`ilike`).
+        ci: bool,
+        /// `not like` / `not ilike`.
+        negate: bool,
+    },
     /// many2one in the set / an x2many has one in the set.
     RelIn(HashSet<i64>),
     /// many2one empty or not in the set / an x2many has none in the set.
