@@ -20,6 +20,7 @@ pub mod profile;
 pub mod wire;
 
 #[cfg(test)]
+#[cfg(test)]
 pub(crate) mod testutil;
 
 pub use client::{ClientOptions, FieldInfo, OpenErpClient, Request};
