@@ -49,7 +49,7 @@ pub(crate) fn abort_kind(f: &Fault) -> Option<Inject> {
 
 fn abort(kind: Inject) -> Fault {
     let code = match kind {
-        Inject::Timeout => ABORT_TIMEOUT,
+        Inject::Timeout | Inject::HoldAfter => ABORT_TIMEOUT,
         Inject::Drop => ABORT_DROP,
         _ => ABORT_HTTP500,
     };
@@ -117,9 +117,21 @@ fn session(state: &SandboxState, v: Option<&Value>) -> Result<SessionUser, Fault
     lock(&state.sessions).touch(id).ok_or_else(|| global("session_expired"))
 }
 
+/// A targeted injection on a top-level method (`login`, `multiCall`): the fault or abort it
+/// stands for; `HoldAfter` is left to the caller (it carries the call out first).
+fn top_level_injection(kind: Option<Inject>) -> Result<bool, Fault> {
+    match kind {
+        None => Ok(false),
+        Some(Inject::HoldAfter) => Ok(true),
+        Some(Inject::Fault) => Err(Fault::new(1, generic_internal())),
+        Some(Inject::Deadlock) => Err(Fault::new(1, DEADLOCK_MESSAGE)),
+        Some(kind @ (Inject::Http500 | Inject::Timeout | Inject::Drop)) => Err(abort(kind)),
+    }
+}
+
 async fn login(state: Arc<SandboxState>, c: Call) -> MethodResult {
     signature::check("login", &c.params, state.multicall)?;
-    state.knobs.on_call("login", &[]);
+    let hold_after = top_level_injection(state.knobs.on_call("login", &[]))?;
     let user = c.param(0).map(php::to_php_string).unwrap_or_default();
     let key = c.param(1).map(php::to_php_string).unwrap_or_default();
     if !php::truthy(&string(user.clone())) || !php::truthy(&string(key.clone())) {
@@ -132,7 +144,11 @@ async fn login(state: Arc<SandboxState>, c: Call) -> MethodResult {
     let Some(u) = found else {
         return Err(global("access_denied"));
     };
-    Ok(string(lock(&state.sessions).login(&u.username, u.acl.clone())))
+    let session = string(lock(&state.sessions).login(&u.username, u.acl.clone()));
+    if hold_after {
+        return Err(abort(Inject::Timeout));
+    }
+    Ok(session)
 }
 
 async fn end_session(state: Arc<SandboxState>, c: Call) -> MethodResult {
@@ -293,6 +309,11 @@ fn run_one(
         Some(kind @ (Inject::Http500 | Inject::Timeout | Inject::Drop)) => {
             return Outcome::Abort(kind);
         }
+        Some(Inject::HoldAfter) => {
+            let mut shop = lock(&state.shop);
+            let _ = resources::invoke(&mut shop, p.resource, p.method, Args::new(args), Utc::now());
+            return Outcome::Abort(Inject::Timeout);
+        }
         None => {}
     }
     let write = resources::is_write(p.resource, p.method);
@@ -349,7 +370,7 @@ async fn call(state: Arc<SandboxState>, c: Call) -> MethodResult {
 
 async fn multi_call(state: Arc<SandboxState>, c: Call) -> MethodResult {
     signature::check("multiCall", &c.params, state.multicall)?;
-    state.knobs.on_call("multiCall", &[]);
+    let hold_after = top_level_injection(state.knobs.on_call("multiCall", &[]))?;
     let user = session(&state, c.param(0))?;
     let calls = list_of(c.param(1));
     let break_on_fault = match c.param(2) {
@@ -383,6 +404,9 @@ async fn multi_call(state: Arc<SandboxState>, c: Call) -> MethodResult {
             }
             Outcome::Abort(kind) => return Err(abort(kind)),
         }
+    }
+    if hold_after {
+        return Err(abort(Inject::Timeout));
     }
     Ok(Value::Array(out))
 }

@@ -115,7 +115,7 @@ async fn hold(app: &App) -> Response {
 async fn injected(app: &App, kind: Inject) -> Response {
     match kind {
         Inject::Http500 => http500(),
-        Inject::Timeout => hold(app).await,
+        Inject::Timeout | Inject::HoldAfter => hold(app).await,
         Inject::Drop => dropped(),
         Inject::Fault | Inject::Deadlock => fault(Fault::new(1, "Internal Error. Please see log for details.")),
     }

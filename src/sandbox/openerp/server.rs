@@ -364,9 +364,10 @@ async fn handle(svc: Arc<Service>, call: Call) -> MethodResult {
     })
     .await
     .unwrap_or_else(|_| Err(OdooError::python("Exception", "internal error")));
-    if let Some(i @ (Inject::Timeout | Inject::Drop)) = inject
+    if let Some(i @ (Inject::Timeout | Inject::HoldAfter | Inject::Drop)) = inject
         && let Some(id) = request_id(&call)
     {
+        let i = if i == Inject::HoldAfter { Inject::Timeout } else { i };
         lock(&svc.shared.pending).insert(id, i);
     }
     result.map_err(encode)
@@ -574,7 +575,7 @@ async fn serve(app: App, conn: ConnInfo, service: String, legacy: bool, request:
             conn.kill.store(true, Ordering::Release);
             return (StatusCode::INTERNAL_SERVER_ERROR, Body::empty()).into_response();
         }
-        Some(Inject::Timeout) => tokio::time::sleep(knobs.hang()).await,
+        Some(Inject::Timeout | Inject::HoldAfter) => tokio::time::sleep(knobs.hang()).await,
         Some(i @ (Inject::Fault | Inject::Deadlock)) => {
             return fault_response(legacy, &injected_error(i));
         }
