@@ -7,6 +7,7 @@
 //! Per logical call it also consults the [`Knobs`] (counters, targeted rules) and, for writes
 //! while another write request is in flight, the deadlock emulation.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -83,6 +84,23 @@ pub(crate) struct SandboxState {
     pub writes_in_flight: AtomicUsize,
     /// Deadlock emulation.
     pub deadlocks: Mutex<Deadlocks>,
+    /// Test-only changes of `sales_order.info` answers, by increment id.
+    pub tampered: Mutex<HashMap<String, OrderTamper>>,
+    /// Test-only replacements in the text of every answer.
+    pub rewrites: Mutex<Vec<(String, String)>>,
+}
+
+/// A test-only change of one order's `sales_order.info` answer.
+pub(crate) type OrderTamper = Arc<dyn Fn(&mut Value) + Send + Sync>;
+
+impl SandboxState {
+    /// The answer text after the test-only replacements.
+    pub(crate) fn rewrite(&self, text: String) -> String {
+        let rewrites = lock(&self.rewrites);
+        rewrites
+            .iter()
+            .fold(text, |t, (from, to)| if t.contains(from.as_str()) { t.replace(from.as_str(), to) } else { t })
+    }
 }
 
 /// Locks a mutex, recovering from poisoning (a panicking handler must not wedge the sandbox).
@@ -343,6 +361,12 @@ fn run_one(
     match result {
         None => fault_outcome(Some(p.resource), "resource_path_not_callable", None),
         Some(Ok(mut v)) => {
+            if (p.resource, p.method) == ("sales_order", "info") {
+                let tamper = args.first().and_then(|a| lock(&state.tampered).get(&php::to_php_string(a)).cloned());
+                if let Some(t) = tamper {
+                    t(&mut v);
+                }
+            }
             php::processing_row(&mut v);
             Outcome::Ok(v)
         }

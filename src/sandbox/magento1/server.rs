@@ -183,5 +183,5 @@ async fn handle(State(app): State<Arc<App>>, request: axum::extract::Request) ->
     {
         return Ok(injected(&app, kind).await);
     }
-    Ok(xml(render(STYLE, result)))
+    Ok(xml(app.state.rewrite(render(STYLE, result))))
 }

@@ -232,6 +232,17 @@ impl OpenErpSandbox {
         &self.shared.knobs
     }
 
+    /// Test-only: replaces `from` by `to` in the text of every later answer of the object,
+    /// common and db services, e.g. a marker by a raw character reference no string value can
+    /// hold (`&#55357;`, as Python's XML-RPC writes a lone surrogate).
+    pub fn rewrite_answers(&self, from: &str, to: &str) {
+        self.shared
+            .rewrites
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((from.to_owned(), to.to_owned()));
+    }
+
     /// Ids of notable seeded records (warehouses, taxes, backend, ...).
     pub fn seed_ids(&self) -> &SeedIds {
         &self.ids

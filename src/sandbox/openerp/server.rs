@@ -46,6 +46,8 @@ pub struct Shared {
     pub passwords: HashMap<i64, String>,
     pending: Mutex<HashMap<u64, Inject>>,
     next_request: AtomicU64,
+    /// Test-only replacements in the text of every answer.
+    pub rewrites: Mutex<Vec<(String, String)>>,
 }
 
 impl Shared {
@@ -58,6 +60,7 @@ impl Shared {
             passwords,
             pending: Mutex::new(HashMap::new()),
             next_request: AtomicU64::new(1),
+            rewrites: Mutex::new(Vec::new()),
         }
     }
 
@@ -609,6 +612,11 @@ async fn serve(app: App, conn: ConnInfo, service: String, legacy: bool, request:
     let mut text = endpoint.handle(meta, &bytes).await;
     if legacy {
         text = legacy_protocol_fault(text);
+    }
+    for (from, to) in lock(&app.shared.rewrites).iter() {
+        if text.contains(from.as_str()) {
+            text = text.replace(from.as_str(), to);
+        }
     }
     let pending = lock(&app.shared.pending).remove(&id);
     match pending {

@@ -293,6 +293,10 @@ impl<'e> Importer<'e> {
                 });
                 continue;
             }
+            if order.payment.method.trim().is_empty() {
+                w.fate = Some(Fate::Broken(Broken::magento_data("the order has no payment method (`payment.method`)")));
+                continue;
+            }
             match s.payment_method(&order.payment.method) {
                 None => {
                     w.fate = Some(Fate::Broken(Broken::unknown_payment(&order.payment.method)));
