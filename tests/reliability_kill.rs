@@ -7,7 +7,7 @@
 //!
 //! Kill points: a golden run records every logical call of both sandboxes in order; the
 //! points are chosen from that list deterministically (evenly spaced over the write calls,
-//! every kind of write at least once, plus a few reads). A point is "the n-th call of method
+//! the first and last call of every kind of write, plus a few reads). A point is "the n-th call of method
 //! M on peer P": a targeted rule holds exactly that call. Writes are held *after* they are
 //! carried out (`Inject::HoldAfter`): the child dies having written without learning it, the
 //! worst case for duplicates. Every fourth evenly spread Magento write point holds before the
@@ -50,12 +50,14 @@ async fn sandboxes() -> Sandboxes {
     let sb = Sandboxes::start(SandboxesOptions::default()).await.unwrap();
     sb.magento.knobs().set_hang(HANG);
     sb.openerp.knobs().set_hang(HANG);
+    // More orders than the seed (reproducible): several partners, addresses and confirmations.
+    assert_eq!(sb.magento.generate_orders(12, 2).len(), 12);
     sb
 }
 
 /// Picks the kill points from the golden call list (deterministic for a given list): writes
 /// evenly spread (every fourth of those held before the write instead of after it), the first
-/// call of every kind of write (held after it), and reads evenly spread.
+/// and the last call of every kind of write (held after it), and reads evenly spread.
 fn choose(calls: &[CallRec]) -> Vec<Point> {
     let writes: Vec<usize> = (0..calls.len()).filter(|i| calls[*i].is_write()).collect();
     let reads: Vec<usize> = (0..calls.len()).filter(|i| !calls[*i].is_write()).collect();
@@ -70,6 +72,12 @@ fn choose(calls: &[CallRec]) -> Vec<Point> {
     }
     let mut kinds = BTreeSet::new();
     for i in &writes {
+        if kinds.insert((calls[*i].peer, calls[*i].method.clone())) {
+            chosen.insert(*i, Inject::HoldAfter);
+        }
+    }
+    let mut kinds = BTreeSet::new();
+    for i in writes.iter().rev() {
         if kinds.insert((calls[*i].peer, calls[*i].method.clone())) {
             chosen.insert(*i, Inject::HoldAfter);
         }
@@ -165,8 +173,12 @@ async fn killed_at_any_point_the_rerun_reaches_the_golden_state() {
     let golden = Snapshot::take(&sb.magento, &sb.openerp, &env.store()).await;
     let calls = recorder.calls();
     assert!(golden.duplicates(&sb.openerp).is_empty(), "{:?}", golden.duplicates(&sb.openerp));
-    assert_eq!(golden.broken.keys().collect::<Vec<_>>(), ["100000004"], "the order with a SKU OpenERP lacks is broken");
-    assert_eq!(golden.orders.len(), 6, "{:?}", golden.orders.keys());
+    assert!(
+        golden.broken.contains_key("100000004"),
+        "the order with a SKU OpenERP lacks is broken: {:?}",
+        golden.broken
+    );
+    assert!(golden.orders.len() >= 12, "{:?}", golden.orders.keys());
     // A second golden run gives the same state (the snapshot leaves out what varies by run).
     let sb2 = sandboxes().await;
     let env2 = ChildEnv::new(&sb2);
