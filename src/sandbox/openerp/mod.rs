@@ -14,6 +14,10 @@
 //! * [`views`]: typed read helpers and user actions for tests (deliver, invoice, cancel, …).
 //! * [`error`]: Odoo's exceptions and their fault encodings.
 //!
+//! Test-only hooks plant what the ORM cannot hold: `with_db` + `Db::set_stored` with a
+//! `Val::Wire` stores a mistyped wire value, [`OpenErpSandbox::rewrite_answers`] edits the raw
+//! text of every answer (e.g. a lone surrogate's `&#55357;`).
+//!
 //! This module owns nothing outside `src/sandbox/openerp/`; it reads the shared seed
 //! ([`crate::sandbox::seed`]) and uses the shared knobs and dispatcher without changing them.
 //!

@@ -577,7 +577,7 @@ fn check_items(order: &Order) -> Result<(), Broken> {
             )));
         }
         for (field, x) in [("price", i.price), ("row_total", i.row_total), ("tax_amount", i.tax_amount)] {
-            if x.is_sign_negative() && !x.is_zero() {
+            if x < Decimal::ZERO {
                 return Err(Broken::magento_data(&format!(
                     "{} has a negative price {} (`{field}`)",
                     label(i),
