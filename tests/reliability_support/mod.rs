@@ -7,13 +7,12 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dxr::Value;
 use magento_connector::sandbox::harness::{Harness, RunResult, Sandboxes};
 use magento_connector::sandbox::knobs::{Inject, Rule};
 use magento_connector::sandbox::magento1::MagentoSandbox;
@@ -682,23 +681,4 @@ pub fn assert_same_state(label: &str, want: &Snapshot, got: &Snapshot) {
 /// Runs one job in process and returns its result (a run that could not start panics).
 pub async fn run_job(h: &Harness, kind: JobKind) -> RunResult {
     h.run(kind, JobOptions::default()).await.unwrap()
-}
-
-/// Waits until `cond` holds (polling), or panics after `limit` with `what`.
-pub async fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
-
-/// The path of a file in the shared recordings (for tests that read them).
-pub fn shared(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("shared").join(path)
-}
-
-/// A short value for matchers.
-pub fn s(v: &str) -> Value {
-    Value::String(v.to_owned())
 }
