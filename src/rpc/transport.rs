@@ -175,6 +175,7 @@ impl Transport {
         if status != 200 {
             return Err(CallError::Http { status, url: url.clone(), snippet: value::truncate(text.trim(), 200) });
         }
+        let text = repair_char_refs(&text);
         decode_response(&text).map_err(|e| match e {
             DecodeFailure::Fault(f) => CallError::Fault(f),
             DecodeFailure::Invalid => {
@@ -182,6 +183,66 @@ impl Transport {
             }
         })
     }
+}
+
+/// The numeric character references of `text`: (start, end, code point).
+fn char_refs(text: &str) -> impl Iterator<Item = (usize, usize, u32)> + '_ {
+    text.match_indices("&#").filter_map(move |(start, _)| {
+        let rest = &text[start + 2..];
+        let end = rest.find(';').filter(|e| *e <= 10)?;
+        let digits = &rest[..end];
+        let n = match digits.strip_prefix('x').or_else(|| digits.strip_prefix('X')) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => digits.parse().ok()?,
+        };
+        Some((start, start + 2 + end + 1, n))
+    })
+}
+
+/// Repairs the character references the parser would refuse, which would lose the whole
+/// answer for one bad text: a UTF-16 surrogate pair (`&#55357;&#56832;`, as an encoder working
+/// in UTF-16 writes one character beyond U+FFFF) becomes that character; a reference to no
+/// character (a lone surrogate, 0, beyond U+10FFFF) becomes U+FFFD, as invalid UTF-8 bytes do.
+fn repair_char_refs(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("&#") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let is_char = |n: u32| n != 0 && char::from_u32(n).is_some();
+    let refs: Vec<(usize, usize, u32)> = char_refs(text).collect();
+    if refs.iter().all(|(_, _, n)| is_char(*n)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < refs.len() {
+        let (start, end, n) = refs[i];
+        if is_char(n) || start < copied {
+            i += 1;
+            continue;
+        }
+        out.push_str(&text[copied..start]);
+        let low = refs.get(i + 1).filter(|(s, _, lo)| *s == end && (0xDC00..0xE000).contains(lo));
+        match low {
+            Some((_, end2, lo)) if (0xD800..0xDC00).contains(&n) => {
+                let c = char::from_u32(0x10000 + ((n - 0xD800) << 10) + (lo - 0xDC00));
+                out.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));
+                copied = *end2;
+                i += 2;
+            }
+            _ => {
+                tracing::warn!(
+                    reference = &text[start..end],
+                    "a peer sent a reference to no character: read as U+FFFD"
+                );
+                out.push(char::REPLACEMENT_CHARACTER);
+                copied = end;
+                i += 1;
+            }
+        }
+    }
+    out.push_str(&text[copied..]);
+    std::borrow::Cow::Owned(out)
 }
 
 fn classify(url: &str, e: &reqwest::Error) -> CallError {
@@ -268,6 +329,30 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn surrogate_references_are_repaired_instead_of_losing_the_answer() {
+        let doc = |s: &str| {
+            format!(
+                "<?xml version=\"1.0\"?><methodResponse><params><param><value><struct><member><name>lastname</name>\
+                 <value><string>{s}</string></value></member></struct></value></param></params></methodResponse>"
+            )
+        };
+        let read = |s: &str| {
+            let d = doc(s);
+            let v = decode_response(&repair_char_refs(&d)).unwrap();
+            value::Record::from_value(&v, "r").unwrap().string("lastname").unwrap()
+        };
+        assert!(decode_response(&doc("Sur&#55357;rogate")).is_err(), "the parser alone loses the answer");
+        assert_eq!(read("Smile &#55357;&#56832; &#xD83D;&#xDE00;"), "Smile \u{1F600} \u{1F600}");
+        assert_eq!(
+            read("Sur&#55357;rogate &#0; &#1114112; &#56832;&#55357;"),
+            "Sur\u{FFFD}rogate \u{FFFD} \u{FFFD} \u{FFFD}\u{FFFD}"
+        );
+        assert_eq!(read("kept: &#233; &#1; &amp;#55357; &#x26;"), "kept: \u{e9} \u{1} &#55357; &");
+        let plain = doc("no references");
+        assert!(matches!(repair_char_refs(&plain), std::borrow::Cow::Borrowed(_)));
+    }
 
     #[test]
     fn decodes_values_and_both_fault_code_types() {

@@ -25,6 +25,11 @@ pub enum Inject {
     Http500,
     /// Hold the request for [`Knobs::hang`] before answering (client sees a timeout).
     Timeout,
+    /// Carry the call out, then hold the request like [`Inject::Timeout`]: the write is done
+    /// but its answer never arrives (the worst case for a client killed or timing out). On the
+    /// OpenERP sandbox this is the same as `Timeout`, which always applies the call first; on
+    /// the Magento sandbox the multiCall items after the held one are not run. Test-only.
+    HoldAfter,
     /// Close the connection without an answer.
     Drop,
 }

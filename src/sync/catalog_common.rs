@@ -311,7 +311,9 @@ pub fn exported_tree(categories: &[Category], openerp_root: Option<i64>) -> Vec<
             continue;
         }
         let name = clean_name(&c.name);
-        let path = if prefix.is_empty() { name.clone() } else { format!("{prefix} / {name}") };
+        // The path only labels records: a nameless category still shows which one it is.
+        let shown = if name.is_empty() { format!("[category {} without a name]", c.id) } else { name.clone() };
+        let path = if parent.is_none() { shown } else { format!("{prefix} / {shown}") };
         out.push(ExportedCategory { id: c.id, parent, name, path: path.clone() });
         push_children(&mut stack, &children, Some(c.id), Some(c.id), &path);
     }

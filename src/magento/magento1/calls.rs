@@ -6,6 +6,8 @@
 //!   (at most `concurrency` requests in flight), with per-item results. Fault 623 on
 //!   `multiCall` (OpenMage ≥ 20.11) is detected once per client in `auto` mode and the client
 //!   falls back to concurrent single calls for good.
+//! * A `multiCall` whose answer cannot be decoded runs its items again one by one, so one
+//!   item's unreadable data fails that item only.
 //! * Product creates never run twice: when a create fails in a way that might hide a success
 //!   (fault 1, a deadlock, a timeout), the client first looks the SKU up and reports the
 //!   existing id.
@@ -351,6 +353,14 @@ impl Magento1Client {
         match self.multicall_chunk(chunk).await {
             Multi::Results(values) => self.item_results(chunk, values).await,
             Multi::Unsupported => self.singles(chunk).await,
+            // An answer that cannot be read as a whole (one item's data can make the document
+            // undecodable, e.g. a character reference to a lone surrogate) or a request that
+            // cannot be encoded: each item alone, so only the item at fault fails. Every
+            // batched call may run again (reads, updates); creates look their SKU up first.
+            Multi::Failed(e) if e.kind == ErrorKind::Protocol && e.fault_code.is_none() => {
+                tracing::warn!(count = chunk.len(), "multiCall failed as a whole ({e}); running its items one by one");
+                join_all(chunk.iter().map(|it| self.single(it, true))).await
+            }
             Multi::Failed(e) => chunk.iter().map(|it| Err(e.clone().with_key(it.key.clone()))).collect(),
         }
     }

@@ -216,6 +216,33 @@ impl OpenErpClient {
             .collect()
     }
 
+    /// Reads products by id like [`OpenErpClient::read_products`], decoding each row on its
+    /// own: a row whose values cannot be used (a mistyped field) comes back as its id and the
+    /// reason, naming the field, instead of failing the whole read. Missing ids are left out.
+    pub async fn read_products_each(
+        &self,
+        ids: &[i64],
+        ctx: &Context,
+    ) -> Result<(Vec<Product>, Vec<(i64, String)>), Error> {
+        let profile = self.profile().await?;
+        let rows = self.read(MODEL, ids, &Product::fields(profile), ctx).await?;
+        let mut good = Vec::with_capacity(rows.len());
+        let mut bad = Vec::new();
+        for m in &rows {
+            match Product::from_map(m, profile) {
+                Ok(p) => good.push(p),
+                Err(e) => {
+                    // A row that cannot even say which product it is fails the read.
+                    let id = crate::rpc::value::Record::new(m, MODEL)
+                        .i64("id")
+                        .map_err(|_| Error::decode(&e).with_call(MODEL, "read"))?;
+                    bad.push((id, e.to_string()));
+                }
+            }
+        }
+        Ok((good, bad))
+    }
+
     /// Products whose internal reference (SKU) is one of `codes` (exact, case-sensitive as in
     /// Odoo), archived ones included.
     pub async fn products_by_code(&self, codes: &[&str], ctx: &Context) -> Result<Vec<Product>, Error> {

@@ -7,6 +7,7 @@
 //! Per logical call it also consults the [`Knobs`] (counters, targeted rules) and, for writes
 //! while another write request is in flight, the deadlock emulation.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -49,7 +50,7 @@ pub(crate) fn abort_kind(f: &Fault) -> Option<Inject> {
 
 fn abort(kind: Inject) -> Fault {
     let code = match kind {
-        Inject::Timeout => ABORT_TIMEOUT,
+        Inject::Timeout | Inject::HoldAfter => ABORT_TIMEOUT,
         Inject::Drop => ABORT_DROP,
         _ => ABORT_HTTP500,
     };
@@ -83,6 +84,23 @@ pub(crate) struct SandboxState {
     pub writes_in_flight: AtomicUsize,
     /// Deadlock emulation.
     pub deadlocks: Mutex<Deadlocks>,
+    /// Test-only changes of `sales_order.info` answers, by increment id.
+    pub tampered: Mutex<HashMap<String, OrderTamper>>,
+    /// Test-only replacements in the text of every answer.
+    pub rewrites: Mutex<Vec<(String, String)>>,
+}
+
+/// A test-only change of one order's `sales_order.info` answer.
+pub(crate) type OrderTamper = Arc<dyn Fn(&mut Value) + Send + Sync>;
+
+impl SandboxState {
+    /// The answer text after the test-only replacements.
+    pub(crate) fn rewrite(&self, text: String) -> String {
+        let rewrites = lock(&self.rewrites);
+        rewrites
+            .iter()
+            .fold(text, |t, (from, to)| if t.contains(from.as_str()) { t.replace(from.as_str(), to) } else { t })
+    }
 }
 
 /// Locks a mutex, recovering from poisoning (a panicking handler must not wedge the sandbox).
@@ -117,9 +135,21 @@ fn session(state: &SandboxState, v: Option<&Value>) -> Result<SessionUser, Fault
     lock(&state.sessions).touch(id).ok_or_else(|| global("session_expired"))
 }
 
+/// A targeted injection on a top-level method (`login`, `multiCall`): the fault or abort it
+/// stands for; `HoldAfter` is left to the caller (it carries the call out first).
+fn top_level_injection(kind: Option<Inject>) -> Result<bool, Fault> {
+    match kind {
+        None => Ok(false),
+        Some(Inject::HoldAfter) => Ok(true),
+        Some(Inject::Fault) => Err(Fault::new(1, generic_internal())),
+        Some(Inject::Deadlock) => Err(Fault::new(1, DEADLOCK_MESSAGE)),
+        Some(kind @ (Inject::Http500 | Inject::Timeout | Inject::Drop)) => Err(abort(kind)),
+    }
+}
+
 async fn login(state: Arc<SandboxState>, c: Call) -> MethodResult {
     signature::check("login", &c.params, state.multicall)?;
-    state.knobs.on_call("login", &[]);
+    let hold_after = top_level_injection(state.knobs.on_call("login", &[]))?;
     let user = c.param(0).map(php::to_php_string).unwrap_or_default();
     let key = c.param(1).map(php::to_php_string).unwrap_or_default();
     if !php::truthy(&string(user.clone())) || !php::truthy(&string(key.clone())) {
@@ -132,7 +162,11 @@ async fn login(state: Arc<SandboxState>, c: Call) -> MethodResult {
     let Some(u) = found else {
         return Err(global("access_denied"));
     };
-    Ok(string(lock(&state.sessions).login(&u.username, u.acl.clone())))
+    let session = string(lock(&state.sessions).login(&u.username, u.acl.clone()));
+    if hold_after {
+        return Err(abort(Inject::Timeout));
+    }
+    Ok(session)
 }
 
 async fn end_session(state: Arc<SandboxState>, c: Call) -> MethodResult {
@@ -293,6 +327,11 @@ fn run_one(
         Some(kind @ (Inject::Http500 | Inject::Timeout | Inject::Drop)) => {
             return Outcome::Abort(kind);
         }
+        Some(Inject::HoldAfter) => {
+            let mut shop = lock(&state.shop);
+            let _ = resources::invoke(&mut shop, p.resource, p.method, Args::new(args), Utc::now());
+            return Outcome::Abort(Inject::Timeout);
+        }
         None => {}
     }
     let write = resources::is_write(p.resource, p.method);
@@ -322,6 +361,12 @@ fn run_one(
     match result {
         None => fault_outcome(Some(p.resource), "resource_path_not_callable", None),
         Some(Ok(mut v)) => {
+            if (p.resource, p.method) == ("sales_order", "info") {
+                let tamper = args.first().and_then(|a| lock(&state.tampered).get(&php::to_php_string(a)).cloned());
+                if let Some(t) = tamper {
+                    t(&mut v);
+                }
+            }
             php::processing_row(&mut v);
             Outcome::Ok(v)
         }
@@ -349,7 +394,7 @@ async fn call(state: Arc<SandboxState>, c: Call) -> MethodResult {
 
 async fn multi_call(state: Arc<SandboxState>, c: Call) -> MethodResult {
     signature::check("multiCall", &c.params, state.multicall)?;
-    state.knobs.on_call("multiCall", &[]);
+    let hold_after = top_level_injection(state.knobs.on_call("multiCall", &[]))?;
     let user = session(&state, c.param(0))?;
     let calls = list_of(c.param(1));
     let break_on_fault = match c.param(2) {
@@ -383,6 +428,9 @@ async fn multi_call(state: Arc<SandboxState>, c: Call) -> MethodResult {
             }
             Outcome::Abort(kind) => return Err(abort(kind)),
         }
+    }
+    if hold_after {
+        return Err(abort(Inject::Timeout));
     }
     Ok(Value::Array(out))
 }

@@ -27,7 +27,9 @@
 //!
 //! Tests and benchmarks add more with [`MagentoSandbox::add_order`] and
 //! [`MagentoSandbox::generate_orders`], and can load a large catalog with
-//! [`MagentoSandbox::insert_products`].
+//! [`MagentoSandbox::insert_products`]. Test-only hooks plant data the model cannot express:
+//! [`MagentoSandbox::tamper_order`] edits an order's `sales_order.info` answer,
+//! [`MagentoSandbox::rewrite_answers`] edits the raw text of every answer.
 //!
 //! # Layout
 //! `server` (HTTP, injection), `handler` (top-level methods, checks, deadlocks), `signature`,
@@ -172,6 +174,8 @@ impl MagentoSandbox {
                 phantom: options.phantom_rate.clamp(0.0, 1.0),
                 rng: fastrand::Rng::with_seed(options.seed.wrapping_add(31)),
             }),
+            tampered: Mutex::new(Default::default()),
+            rewrites: Mutex::new(Vec::new()),
         });
         let (stop, stop_rx) = watch::channel(false);
         let app = Arc::new(server::App {
@@ -271,6 +275,20 @@ impl MagentoSandbox {
         d.rate = rate.clamp(0.0, 1.0);
         d.phantom = phantom_rate.clamp(0.0, 1.0);
         d.rng = fastrand::Rng::with_seed(seed);
+    }
+
+    /// Test-only: every later `sales_order.info` answer about order `increment_id` goes
+    /// through `f` before it is sent (before `processingRow`, like data read from the
+    /// database), to plant what a shop's database can hold and the order model cannot: missing
+    /// or mistyped fields, absurd numbers, broken texts.
+    pub fn tamper_order(&self, increment_id: &str, f: impl Fn(&mut dxr::Value) + Send + Sync + 'static) {
+        lock(&self.state.tampered).insert(increment_id.to_owned(), Arc::new(f));
+    }
+
+    /// Test-only: replaces `from` by `to` in the text of every later answer, e.g. a marker
+    /// string by a raw character reference no string value can hold (`&#55357;`).
+    pub fn rewrite_answers(&self, from: &str, to: &str) {
+        lock(&self.state.rewrites).push((from.to_owned(), to.to_owned()));
     }
 
     // ------------------------------------------------------------------------------------

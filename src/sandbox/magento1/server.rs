@@ -115,7 +115,7 @@ async fn hold(app: &App) -> Response {
 async fn injected(app: &App, kind: Inject) -> Response {
     match kind {
         Inject::Http500 => http500(),
-        Inject::Timeout => hold(app).await,
+        Inject::Timeout | Inject::HoldAfter => hold(app).await,
         Inject::Drop => dropped(),
         Inject::Fault | Inject::Deadlock => fault(Fault::new(1, "Internal Error. Please see log for details.")),
     }
@@ -183,5 +183,5 @@ async fn handle(State(app): State<Arc<App>>, request: axum::extract::Request) ->
     {
         return Ok(injected(&app, kind).await);
     }
-    Ok(xml(render(STYLE, result)))
+    Ok(xml(app.state.rewrite(render(STYLE, result))))
 }

@@ -14,6 +14,10 @@
 //! * [`views`]: typed read helpers and user actions for tests (deliver, invoice, cancel, …).
 //! * [`error`]: Odoo's exceptions and their fault encodings.
 //!
+//! Test-only hooks plant what the ORM cannot hold: `with_db` + `Db::set_stored` with a
+//! `Val::Wire` stores a mistyped wire value, [`OpenErpSandbox::rewrite_answers`] edits the raw
+//! text of every answer (e.g. a lone surrogate's `&#55357;`).
+//!
 //! This module owns nothing outside `src/sandbox/openerp/`; it reads the shared seed
 //! ([`crate::sandbox::seed`]) and uses the shared knobs and dispatcher without changing them.
 //!
@@ -230,6 +234,17 @@ impl OpenErpSandbox {
     /// Latency, injection and counters (`model.method` per call, HTTP requests).
     pub fn knobs(&self) -> &Knobs {
         &self.shared.knobs
+    }
+
+    /// Test-only: replaces `from` by `to` in the text of every later answer of the object,
+    /// common and db services, e.g. a marker by a raw character reference no string value can
+    /// hold (`&#55357;`, as Python's XML-RPC writes a lone surrogate).
+    pub fn rewrite_answers(&self, from: &str, to: &str) {
+        self.shared
+            .rewrites
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((from.to_owned(), to.to_owned()));
     }
 
     /// Ids of notable seeded records (warehouses, taxes, backend, ...).

@@ -46,6 +46,8 @@ pub struct Shared {
     pub passwords: HashMap<i64, String>,
     pending: Mutex<HashMap<u64, Inject>>,
     next_request: AtomicU64,
+    /// Test-only replacements in the text of every answer.
+    pub rewrites: Mutex<Vec<(String, String)>>,
 }
 
 impl Shared {
@@ -58,6 +60,7 @@ impl Shared {
             passwords,
             pending: Mutex::new(HashMap::new()),
             next_request: AtomicU64::new(1),
+            rewrites: Mutex::new(Vec::new()),
         }
     }
 
@@ -364,9 +367,10 @@ async fn handle(svc: Arc<Service>, call: Call) -> MethodResult {
     })
     .await
     .unwrap_or_else(|_| Err(OdooError::python("Exception", "internal error")));
-    if let Some(i @ (Inject::Timeout | Inject::Drop)) = inject
+    if let Some(i @ (Inject::Timeout | Inject::HoldAfter | Inject::Drop)) = inject
         && let Some(id) = request_id(&call)
     {
+        let i = if i == Inject::HoldAfter { Inject::Timeout } else { i };
         lock(&svc.shared.pending).insert(id, i);
     }
     result.map_err(encode)
@@ -574,7 +578,7 @@ async fn serve(app: App, conn: ConnInfo, service: String, legacy: bool, request:
             conn.kill.store(true, Ordering::Release);
             return (StatusCode::INTERNAL_SERVER_ERROR, Body::empty()).into_response();
         }
-        Some(Inject::Timeout) => tokio::time::sleep(knobs.hang()).await,
+        Some(Inject::Timeout | Inject::HoldAfter) => tokio::time::sleep(knobs.hang()).await,
         Some(i @ (Inject::Fault | Inject::Deadlock)) => {
             return fault_response(legacy, &injected_error(i));
         }
@@ -608,6 +612,11 @@ async fn serve(app: App, conn: ConnInfo, service: String, legacy: bool, request:
     let mut text = endpoint.handle(meta, &bytes).await;
     if legacy {
         text = legacy_protocol_fault(text);
+    }
+    for (from, to) in lock(&app.shared.rewrites).iter() {
+        if text.contains(from.as_str()) {
+            text = text.replace(from.as_str(), to);
+        }
     }
     let pending = lock(&app.shared.pending).remove(&id);
     match pending {

@@ -381,7 +381,9 @@ async fn execute(
                         })),
                         Err(e) => Err(format!("Magento refused the new position: {e}")),
                     },
-                    (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e),
+                    (Err(e), _, _) | (_, Err(e), _) => Err(e),
+                    // A sibling that could not be created fails itself, not this category.
+                    (_, _, Err(e)) => Ok(Some(format!("position among its siblings not set ({e})"))),
                 }
             }
             Step::Disable { magento_id, .. } => {

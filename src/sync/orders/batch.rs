@@ -236,6 +236,7 @@ impl<'e> Importer<'e> {
         } else {
             self.create(&mut works).await?;
             self.check_and_confirm(&mut works).await?;
+            self.customers_of_existing(&mut works).await;
         }
         self.finish(works).await
     }
@@ -290,6 +291,10 @@ impl<'e> Importer<'e> {
                     resolve: mode == Mode::Reimport,
                     openerp_id: None,
                 });
+                continue;
+            }
+            if order.payment.method.trim().is_empty() {
+                w.fate = Some(Fate::Broken(Broken::magento_data("the order has no payment method (`payment.method`)")));
                 continue;
             }
             match s.payment_method(&order.payment.method) {
@@ -627,6 +632,56 @@ impl<'e> Importer<'e> {
             }
         }
         Ok(())
+    }
+
+    /// Orders found in OpenERP by their Magento reference (made by a run that stopped before
+    /// writing its bindings) take their customer and addresses from the order itself, so their
+    /// partner and address bindings are written like those of an order created now.
+    async fn customers_of_existing(&mut self, works: &mut [Work]) {
+        let imported = |w: &Work| matches!(w.fate, Some(Fate::Imported { .. } | Fate::Restored { .. }));
+        let needing: Vec<usize> = (0..works.len())
+            .filter(|i| works[*i].customer.is_none() && works[*i].existing.is_some() && imported(&works[*i]))
+            .collect();
+        let codes: Vec<String> = needing
+            .iter()
+            .filter_map(|i| works[*i].order.as_ref())
+            .flat_map(|o| [o.billing_address.as_ref(), o.shipping_address.as_ref()])
+            .flatten()
+            .filter_map(|a| a.country_id.clone())
+            .collect();
+        if needing.is_empty() {
+            return;
+        }
+        if let Err(e) = self.data.ensure_countries(self.env.openerp(), &codes).await {
+            tracing::warn!("countries not read, partner bindings of orders found in OpenERP not written: {e}");
+            return;
+        }
+        for i in needing {
+            let w = &mut works[i];
+            let (Some(order), Some(partners)) = (&w.order, w.existing.as_ref().and_then(|e| e.partners)) else {
+                continue;
+            };
+            let address = |a: Option<&crate::magento::types::OrderAddress>| {
+                a.and_then(|a| customer::AddressData::from_magento(a, &self.data).ok())
+            };
+            let billing = address(order.billing_address.as_ref().or(order.shipping_address.as_ref()));
+            let shipping = if order.shipping_address.is_some() {
+                address(order.shipping_address.as_ref())
+            } else {
+                billing.clone()
+            };
+            let (Some(billing), Some(shipping)) = (billing, shipping) else { continue };
+            let (p, inv, ship) = partners;
+            w.customer = Some(CustomerPlan {
+                buyer: customer::Buyer::of(order),
+                partner: Who::Existing(p),
+                matched_by: "order",
+                invoice: Who::Existing(inv),
+                shipping: Who::Existing(ship),
+                keys: (billing.key(), shipping.key()),
+            });
+            w.partners = Some(partners);
+        }
     }
 
     async fn finish(&mut self, works: Vec<Work>) -> Result<(), JobError> {

@@ -59,12 +59,23 @@ pub struct ExistingOrder {
     pub tax: Decimal,
     /// Total.
     pub total: Decimal,
+    /// Customer, invoice and delivery partners.
+    pub partners: Option<(i64, i64, i64)>,
 }
 
 impl ExistingOrder {
     /// Fields read.
-    pub const FIELDS: &'static [&'static str] =
-        &["name", "state", "origin", "amount_untaxed", "amount_tax", "amount_total"];
+    pub const FIELDS: &'static [&'static str] = &[
+        "name",
+        "state",
+        "origin",
+        "amount_untaxed",
+        "amount_tax",
+        "amount_total",
+        "partner_id",
+        "partner_invoice_id",
+        "partner_shipping_id",
+    ];
 
     /// Decodes one row.
     pub fn from_map(m: &Map) -> Result<ExistingOrder, crate::rpc::value::DecodeError> {
@@ -76,6 +87,14 @@ impl ExistingOrder {
             untaxed: r.decimal_or_zero("amount_untaxed")?,
             tax: r.decimal_or_zero("amount_tax")?,
             total: r.decimal_or_zero("amount_total")?,
+            partners: match r.many2one("partner_id")? {
+                Some(p) => {
+                    let invoice = r.many2one("partner_invoice_id")?.map_or(p.id, |m| m.id);
+                    let shipping = r.many2one("partner_shipping_id")?.map_or(p.id, |m| m.id);
+                    Some((p.id, invoice, shipping))
+                }
+                None => None,
+            },
         })
     }
 

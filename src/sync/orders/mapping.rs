@@ -552,6 +552,43 @@ fn pct(rate: Decimal) -> String {
     format!("{} %", rate.normalize())
 }
 
+/// Largest quantity Magento 1 stores (`qty_ordered` is `decimal(12,4)`).
+pub const MAX_QTY: Decimal = Decimal::from_parts(0xD4A5_0FFF, 0xE8, 0, false, 4);
+
+/// Refuses item rows no Magento order can have, naming the field: no items at all, a child
+/// row whose parent is not in the order, a quantity beyond the column, negative money.
+fn check_items(order: &Order) -> Result<(), Broken> {
+    if order.items.is_empty() {
+        return Err(Broken::magento_data("the order has no items (`items` is empty or missing)"));
+    }
+    let label = |i: &OrderItem| format!("line {:?} (item {})", i.name, i.item_id);
+    for i in &order.items {
+        if let Some(p) = i.parent_item_id.filter(|p| !order.items.iter().any(|x| x.item_id == *p)) {
+            return Err(Broken::magento_data(&format!(
+                "{} is the child of parent item {p} (`parent_item_id`), which is not in the order",
+                label(i)
+            )));
+        }
+        if i.qty_ordered > MAX_QTY {
+            return Err(Broken::magento_data(&format!(
+                "{} has quantity {} (`qty_ordered`), more than Magento can store",
+                label(i),
+                i.qty_ordered.normalize()
+            )));
+        }
+        for (field, x) in [("price", i.price), ("row_total", i.row_total), ("tax_amount", i.tax_amount)] {
+            if x < Decimal::ZERO {
+                return Err(Broken::magento_data(&format!(
+                    "{} has a negative price {} (`{field}`)",
+                    label(i),
+                    x.normalize()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Plans the OpenERP lines of `order`. `products` maps SKUs to `product.product` ids; `taxes`
 /// holds the usable sale taxes.
 pub fn plan_order(
@@ -560,6 +597,7 @@ pub fn plan_order(
     taxes: &TaxTable,
     s: &MapSettings,
 ) -> Result<Plan, Broken> {
+    check_items(order)?;
     let rows = money_rows(order);
     let step = s.step;
     let mut missing: Vec<(String, String)> = Vec::new();
@@ -1119,6 +1157,34 @@ mod tests {
             .collect();
         assert_eq!(lines, [(Some(1), d("-3.69")), (None, d("-0.03"))], "-3.72 takes 0.31 of tax off, Magento 0.30");
         assert_eq!(p.lines[1].discount, d("2.18"), "the small row keeps an exact percentage");
+    }
+
+    #[test]
+    fn impossible_rows_are_magento_data_naming_the_field() {
+        let good = order_of(&[("10.00", "2", "0", "8.25", "1.65")], "5.00", "1.65", "26.65");
+        assert!(plan_order(&good, &products(), &seed_taxes(), &settings()).is_ok());
+        let broken = |o: &Order| plan_order(o, &products(), &seed_taxes(), &settings()).unwrap_err();
+        let mut o = good.clone();
+        o.items.clear();
+        let e = broken(&o);
+        assert_eq!(e.code, BrokenCode::MagentoData, "{}", e.reason);
+        assert!(e.reason.contains("no items"), "{}", e.reason);
+        assert_eq!(MAX_QTY.to_string(), "99999999.9999");
+        let mut o = good.clone();
+        o.items[0].qty_ordered = d("1000000000000");
+        let e = broken(&o);
+        assert_eq!(e.code, BrokenCode::MagentoData, "{}", e.reason);
+        assert!(e.reason.contains("quantity 1000000000000"), "{}", e.reason);
+        let mut o = good.clone();
+        o.items[0].price = d("-10.00");
+        let e = broken(&o);
+        assert_eq!(e.code, BrokenCode::MagentoData, "{}", e.reason);
+        assert!(e.reason.contains("negative price -10"), "{}", e.reason);
+        let mut o = good.clone();
+        o.items[0].parent_item_id = Some(99);
+        let e = broken(&o);
+        assert_eq!(e.code, BrokenCode::MagentoData, "{}", e.reason);
+        assert!(e.reason.contains("parent item 99"), "{}", e.reason);
     }
 
     #[test]

@@ -131,6 +131,16 @@ pub(super) struct Item {
 }
 
 impl Item {
+    /// A product whose OpenERP values cannot be used (`why` names the field): failed, nothing
+    /// written.
+    pub(super) fn unreadable(id: i64, binding: Option<&crate::store::Binding>, why: &str) -> Item {
+        let extra = binding.map(ProductExtra::from_binding).unwrap_or_default();
+        let reference = if extra.sku.is_empty() { format!("[id {id}]") } else { extra.sku.clone() };
+        let mut item = Item { id, reference, ..Item::default() };
+        item.fail(format!("OpenERP's data cannot be used: {why}"));
+        item
+    }
+
     /// The export, unless the product failed.
     pub(super) fn export(&self) -> Option<&Export> {
         match &self.work {

@@ -263,14 +263,10 @@ impl Job {
     /// Handles one page of products, from reading them to the records.
     async fn page(&mut self, env: &JobEnv, ids: &[i64], sel: &Selection, tally: &mut Tally) -> Result<(), JobError> {
         let all = self.ctx.clone().with_active_test(false);
-        let products: BTreeMap<i64, Product> = env
-            .openerp()
-            .read_products(ids, &all)
-            .await
-            .map_err(|e| openerp_failed("read the products", e))?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
+        let (read, unreadable) =
+            env.openerp().read_products_each(ids, &all).await.map_err(|e| openerp_failed("read the products", e))?;
+        let products: BTreeMap<i64, Product> = read.into_iter().map(|p| (p.id, p)).collect();
+        let unreadable: BTreeMap<i64, String> = unreadable.into_iter().collect();
         let bindings: BTreeMap<i64, Binding> = env
             .ctx
             .store()
@@ -288,7 +284,11 @@ impl Job {
 
         let mut items: Vec<Item> = Vec::with_capacity(ids.len());
         for id in ids {
-            let item = self.classify(*id, products.get(id), bindings.get(id), &prices, &meta, sel);
+            let item = match unreadable.get(id) {
+                // Not read is not deleted: never disabled for it, reported and retried.
+                Some(why) => Item::unreadable(*id, bindings.get(id), why),
+                None => self.classify(*id, products.get(id), bindings.get(id), &prices, &meta, sel),
+            };
             items.push(item);
         }
         self.lookup(env, &mut items).await;

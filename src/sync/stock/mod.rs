@@ -334,6 +334,15 @@ async fn process_page(
             env.ctx.record(rec).await?;
             continue;
         };
+        if let Err(why) = plan::storable_qty(qty) {
+            tally.failed += 1;
+            let rec = NewRecord::new(RECORD_KIND, c.sku.clone(), Outcome::Failed)
+                .message(why)
+                .openerp_id(c.id)
+                .magento_id(c.magento_id.clone());
+            env.ctx.record(rec).await?;
+            continue;
+        }
         let prev = previous.get(&c.id);
         let target = plan::target(qty, policy.allows(c.id), prev.and_then(|p| p.backorders));
         if !full && !plan::changed(prev, &c.sku, &target) {

@@ -225,6 +225,22 @@ impl StockTarget {
     }
 }
 
+/// Largest quantity a Magento 1 stock item holds (`cataloginventory_stock_item.qty` is
+/// `decimal(12,4)`; MySQL in Magento's non-strict mode would silently store the maximum).
+pub const MAX_QTY: Decimal = Decimal::from_parts(0xD4A5_0FFF, 0xE8, 0, false, 4);
+
+/// Refuses a quantity Magento cannot store, with the reason.
+pub fn storable_qty(qty: Decimal) -> Result<(), String> {
+    if qty.abs() > MAX_QTY {
+        return Err(format!(
+            "OpenERP's quantity {} is beyond what Magento can store ({MAX_QTY}): correct the product's stock in \
+             OpenERP; nothing was sent",
+            qty.normalize()
+        ));
+    }
+    Ok(())
+}
+
 /// What to send for a product whose OpenERP quantity is `qty`.
 ///
 /// Without backorders a negative quantity is sent as 0 and the item is in stock only when the
@@ -304,6 +320,17 @@ pub fn describe(previous: Option<&StockSent>, target: &StockTarget, scope: &QtyS
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn absurd_quantities_are_refused_with_the_reason() {
+        use rust_decimal::Decimal;
+        assert_eq!(super::MAX_QTY.to_string(), "99999999.9999");
+        assert!(super::storable_qty(Decimal::from(99_999_999)).is_ok());
+        assert!(super::storable_qty(Decimal::from(-5)).is_ok());
+        let e = super::storable_qty(Decimal::from(1_000_000_000_000_i64)).unwrap_err();
+        assert!(e.contains("1000000000000") && e.contains("99999999.9999"), "{e}");
+        assert!(super::storable_qty(Decimal::from(-1_000_000_000_000_i64)).is_err());
+    }
+
     use super::*;
     use crate::openerp::models::settings::StoreSettings;
     use crate::rpc::value::Many2one;

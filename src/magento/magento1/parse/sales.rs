@@ -93,7 +93,8 @@ fn totals(r: &Record<'_>, prefix: &str) -> Result<OrderTotals, DecodeError> {
         tax_amount: d("tax_amount")?,
         hidden_tax_amount: d("hidden_tax_amount")?,
         shipping_hidden_tax_amount: shipping_hidden,
-        grand_total: d("grand_total")?,
+        // Every order has its grand total; reading a missing one as 0 would blame the totals.
+        grand_total: r.decimal(&format!("{prefix}grand_total"))?,
         total_paid: d("total_paid")?,
         total_invoiced: d("total_invoiced")?,
         total_refunded: d("total_refunded")?,
@@ -378,6 +379,8 @@ mod tests {
             ("updated_at", string("2026-11-27 02:40:54")),
             ("order_currency_code", string("USD")),
             ("base_currency_code", string("USD")),
+            ("grand_total", string("10.0000")),
+            ("base_grand_total", string("10.0000")),
             ("billing_address", array([])),
             ("shipping_address", array([])),
             ("payment", array([])),
@@ -392,6 +395,11 @@ mod tests {
         assert_eq!(o.items[0].product_options.simple_sku.as_deref(), Some("A-RED"));
         assert!(o.billing_address.is_none() && o.shipping_address.is_none());
         assert_eq!(o.payment.method, "");
+        let mut no_total = minimal_order(string("a:0:{}"));
+        if let Value::Struct(m) = &mut no_total {
+            m.remove("grand_total");
+        }
+        assert_eq!(order(&no_total).unwrap_err().field, "order 100000009.grand_total");
         let e = order(&minimal_order(string("a:1:{s:3:\"abc\";"))).unwrap_err();
         assert_eq!(e.field, "order 100000009 item 7.product_options");
         assert!(e.found.contains("invalid PHP-serialized data"), "{e}");
