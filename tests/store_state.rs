@@ -88,6 +88,11 @@ async fn bindings_upsert_find_conflict_and_delete() {
     let many = b.get_many("shop", BindingKind::Product, &[9, 7, 7]).await.unwrap();
     assert_eq!(many.iter().map(|x| x.store_id).collect::<Vec<_>>(), vec![0, 2]);
     assert_eq!(b.list("shop", BindingKind::Product).await.unwrap().len(), 2);
+    b.put(BindingPut::new("shop", BindingKind::Product, 3, "99")).await.unwrap();
+    assert_eq!(b.openerp_ids("shop", BindingKind::Product, 0).await.unwrap(), vec![3, 7]);
+    assert_eq!(b.openerp_ids("shop", BindingKind::Product, 2).await.unwrap(), vec![7]);
+    assert_eq!(b.openerp_ids("other", BindingKind::Category, 0).await.unwrap(), Vec::<i64>::new());
+    assert!(b.delete("shop", BindingKind::Product, 3, 0).await.unwrap());
 
     let e = b.put(BindingPut::new("shop", BindingKind::Product, 8, "101")).await.unwrap_err();
     assert!(matches!(&e, StoreError::Conflict { bound_to: 7, .. }), "{e}");

@@ -236,6 +236,21 @@ impl Bindings<'_> {
             .await
     }
 
+    /// The OpenERP ids bound in one scope, ascending: what [`Bindings::list`] gives without
+    /// reading every binding's payload (a run over a large catalog needs only the ids).
+    pub async fn openerp_ids(&self, backend: &str, kind: BindingKind, store_id: i64) -> Result<Vec<i64>, StoreError> {
+        let backend = backend.to_owned();
+        self.0
+            .call(move |c| {
+                let mut st = c.prepare_cached(
+                    "SELECT openerp_id FROM bindings WHERE backend = ?1 AND kind = ?2 AND store_id = ?3 ORDER BY openerp_id",
+                )?;
+                let ids = st.query_map(params![backend, kind.as_str(), store_id], |r| r.get(0))?;
+                ids.collect::<Result<Vec<i64>, _>>().map_err(Into::into)
+            })
+            .await
+    }
+
     /// Creates or updates the binding of `put.openerp_id` in `put.store_id` and returns it.
     ///
     /// Idempotent. Refused with [`StoreError::Conflict`] (nothing written) when the Magento id is
