@@ -63,6 +63,17 @@ fn status_kib(key: &str) -> Option<u64> {
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// CPU time (user + system) of this process so far, from `/proc/self/stat` (100 ticks/s).
+fn cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// Resets the peak RSS to the current RSS (Linux: `5` to `/proc/self/clear_refs`).
 fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
@@ -148,6 +159,7 @@ fn child(categories: usize, products: usize) {
                 json!({ "changed": changed })
             }
             Some("rss") => json!({ "rss_kib": rss_kib(), "hwm_kib": peak_rss_kib().unwrap_or(0) }),
+            Some("cpu") => json!({ "cpu_s": cpu_secs() }),
             Some("products") => {
                 json!({ "magento_products": m.product_count(), "magento_categories": m.category_count() })
             }
@@ -321,8 +333,14 @@ impl Connector {
         row
     }
 
+    /// Bindings of a kind (product bindings by id only: loading 100,000 of them whole would
+    /// distort the connector's memory figures).
     async fn bindings(&self, kind: BindingKind) -> usize {
-        self.store.bindings().list(SANDBOX_BACKEND, kind).await.expect("bindings").len()
+        let b = self.store.bindings();
+        match kind {
+            BindingKind::Product => b.openerp_ids(SANDBOX_BACKEND, kind, 0).await.expect("bindings").len(),
+            _ => b.list(SANDBOX_BACKEND, kind).await.expect("bindings").len(),
+        }
     }
 
     fn store_bytes(&self) -> u64 {
@@ -348,6 +366,8 @@ struct Figures {
     written: u64,
     failed: u64,
     counts: Counts,
+    connector_cpu: f64,
+    sandbox_cpu: f64,
     start_kib: u64,
     peak_kib: Option<u64>,
 }
@@ -360,6 +380,8 @@ impl Figures {
 
 async fn export(connector: &Connector, remote: &mut Remote, label: &str) -> Figures {
     remote.ask("reset");
+    let sandbox_cpu = remote.ask("cpu")["cpu_s"].as_f64().unwrap_or(0.0);
+    let connector_cpu = cpu_secs();
     let start_kib = rss_kib();
     let measured_peak = reset_peak();
     let t = Instant::now();
@@ -370,6 +392,8 @@ async fn export(connector: &Connector, remote: &mut Remote, label: &str) -> Figu
     let products = t.elapsed();
     let peak_kib = if measured_peak { peak_rss_kib() } else { None };
     let counts = remote.counts();
+    let connector_cpu = cpu_secs() - connector_cpu;
+    let sandbox_cpu = remote.ask("cpu")["cpu_s"].as_f64().unwrap_or(0.0) - sandbox_cpu;
     let f = Figures {
         label: label.to_owned(),
         categories,
@@ -377,6 +401,8 @@ async fn export(connector: &Connector, remote: &mut Remote, label: &str) -> Figu
         written: prods.created + prods.updated,
         failed: cats.failed + prods.failed,
         counts,
+        connector_cpu,
+        sandbox_cpu,
         start_kib,
         peak_kib,
     };
@@ -416,6 +442,7 @@ fn table(rows: &[&Figures]) -> Table {
         "OpenERP req",
         "OpenERP calls",
         "failed",
+        "CPU connector/sandboxes",
         "connector RSS: start → peak",
     ]);
     for f in rows {
@@ -432,6 +459,7 @@ fn table(rows: &[&Figures]) -> Table {
             group_thousands(f.counts.erp_requests),
             group_thousands(f.counts.erp_calls()),
             f.failed.to_string(),
+            format!("{:.1} s / {:.1} s", f.connector_cpu, f.sandbox_cpu),
             format!("{} → {}", mib(f.start_kib), f.peak_kib.map(mib).unwrap_or_else(|| "n/a".into())),
         ]);
     }
