@@ -301,9 +301,8 @@ impl Job {
             self.write_images(env, &mut items).await;
             self.save_bindings(env, &mut items).await?;
         }
-        for item in items {
-            item.report(env, self.dry, tally).await?;
-        }
+        let records: Vec<_> = items.into_iter().filter_map(|item| item.report(self.dry, tally)).collect();
+        env.ctx.record_many(records).await?;
         Ok(())
     }
 
