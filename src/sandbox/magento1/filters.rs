@@ -121,6 +121,15 @@ impl Filter {
         self.clauses.iter().all(|(field, cond)| eval(cond, get(field).as_ref()))
     }
 
+    /// The folded texts a row's `field` must be one of, when a clause is `field in [...]`
+    /// (every clause must hold, so rows can be looked up by these keys instead of scanned).
+    pub(crate) fn in_texts(&self, field: &str) -> Option<impl Iterator<Item = &str>> {
+        self.clauses.iter().find_map(|(f, cond)| match cond {
+            Cond::In(list) if f == field => Some(list.texts.iter().map(String::as_str)),
+            _ => None,
+        })
+    }
+
     /// True when there is nothing to filter.
     pub(crate) fn is_empty(&self) -> bool {
         self.clauses.is_empty()
@@ -281,6 +290,17 @@ mod tests {
         let id_in = |vs: Vec<Value>| check(structure([("entity_id", structure([("in", array(vs))]))]));
         assert!(id_in(vec![string("7.0"), int(9)]));
         assert!(!id_in(vec![string("70")]));
+    }
+
+    #[test]
+    fn in_texts_name_the_keys_of_an_in_clause() {
+        let f = Filter::parse(Some(&structure([("sku", structure([("in", array([string("A-1 "), int(7)]))]))])), &[]);
+        let mut keys: Vec<&str> = f.in_texts("sku").unwrap().collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["7", "a-1"]);
+        assert!(f.in_texts("entity_id").is_none());
+        let eq = Filter::parse(Some(&structure([("sku", string("A-1"))])), &[]);
+        assert!(eq.in_texts("sku").is_none());
     }
 
     #[test]
