@@ -295,6 +295,19 @@ async fn list_filters_follow_varien() {
         .await
         .unwrap();
     assert_eq!(skus(ids), ["ELEC-PHN-001", "ELEC-ACC-001"]);
+    // SKU lists (the connector's lookup): case-insensitive, trailing spaces ignored, entity order,
+    // and the other clauses still apply.
+    let sku_in = |list: Vec<Value>| st(&[("sku", st(&[("in", arr(list))]))]);
+    let wanted = || vec![s("elec-acc-001 "), s("ELEC-PHN-001"), s("NO-SUCH-SKU"), s("elec-phn-001")];
+    let by_sku = c.call("catalog_product.list", vec![sku_in(wanted())]).await.unwrap();
+    assert_eq!(skus(by_sku), ["ELEC-PHN-001", "ELEC-ACC-001"]);
+    let mut both = match sku_in(wanted()) {
+        Value::Struct(m) => m,
+        _ => unreachable!(),
+    };
+    both.insert("product_id".into(), st(&[("gt", i(1))]));
+    let narrowed = c.call("catalog_product.list", vec![Value::Struct(both)]).await.unwrap();
+    assert_eq!(skus(narrowed), ["ELEC-ACC-001"]);
     // Only the first operator counts: {gt: 20, lt: 2} means > 20.
     let first =
         c.call("catalog_product.list", vec![st(&[("product_id", st(&[("gt", i(20)), ("lt", i(2))]))])]).await.unwrap();

@@ -966,3 +966,49 @@ async fn x2many_commands_and_more_operators() {
     assert!(f.text_code.as_deref().is_some_and(|t| t.starts_with("no element found")), "{f:?}");
     erp.shutdown().await;
 }
+
+#[tokio::test]
+async fn bin_size_reads_image_sizes_instead_of_images() {
+    let (erp, c) = sandbox().await;
+    let lamp = erp.product_id("API-LAMP-001").unwrap();
+    let mug = erp.product_id("HOME-001").unwrap();
+    let read = |ctx: Value| {
+        let c = &c;
+        async move {
+            let r = c
+                .ok(
+                    "product.product",
+                    "read",
+                    vec![ids(&[lamp, mug])],
+                    kw(&[("fields", fields(&["image_1920", "name"])), ("context", ctx)]),
+                )
+                .await;
+            records(&r).into_iter().map(|m| (m["image_1920"].clone(), m["name"].clone())).collect::<Vec<_>>()
+        }
+    };
+    let full = read(value::structure::<&str>([])).await;
+    let Value::String(png) = &full[0].0 else { panic!("the lamp has an image: {full:?}") };
+    assert_eq!(full[1].0, Value::Boolean(false));
+    let size = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => panic!("a size, not {other:?}"),
+    };
+    let expected = {
+        use base64::Engine as _;
+        let n = base64::engine::general_purpose::STANDARD.decode(png).unwrap().len();
+        assert!(n < 1024, "the demo image is small: {n}");
+        format!("{n}.00 bytes")
+    };
+    for ctx in [
+        value::structure([("bin_size", Value::Boolean(true))]),
+        value::structure([("bin_size_image_1920", Value::Boolean(true))]),
+    ] {
+        let sized = read(ctx).await;
+        assert_eq!(size(&sized[0].0), expected);
+        assert_eq!(sized[1].0, Value::Boolean(false), "no image stays False");
+        assert_eq!(sized[0].1, full[0].1, "other fields are read as usual");
+    }
+    let other_field = read(value::structure([("bin_size_image_128", Value::Boolean(true))])).await;
+    assert_eq!(other_field[0].0, full[0].0, "bin_size of another field leaves this one whole");
+    erp.shutdown().await;
+}

@@ -88,6 +88,11 @@ async fn bindings_upsert_find_conflict_and_delete() {
     let many = b.get_many("shop", BindingKind::Product, &[9, 7, 7]).await.unwrap();
     assert_eq!(many.iter().map(|x| x.store_id).collect::<Vec<_>>(), vec![0, 2]);
     assert_eq!(b.list("shop", BindingKind::Product).await.unwrap().len(), 2);
+    b.put(BindingPut::new("shop", BindingKind::Product, 3, "99")).await.unwrap();
+    assert_eq!(b.openerp_ids("shop", BindingKind::Product, 0).await.unwrap(), vec![3, 7]);
+    assert_eq!(b.openerp_ids("shop", BindingKind::Product, 2).await.unwrap(), vec![7]);
+    assert_eq!(b.openerp_ids("other", BindingKind::Category, 0).await.unwrap(), Vec::<i64>::new());
+    assert!(b.delete("shop", BindingKind::Product, 3, 0).await.unwrap());
 
     let e = b.put(BindingPut::new("shop", BindingKind::Product, 8, "101")).await.unwrap_err();
     assert!(matches!(&e, StoreError::Conflict { bound_to: 7, .. }), "{e}");
@@ -331,4 +336,42 @@ async fn concurrent_writers_from_tasks_and_from_two_handles_on_one_file() {
     assert_eq!((got.updated, got.done), (200, 200), "no lost update");
     assert_eq!(a.bindings().list("shop", BindingKind::Product).await.unwrap().len(), 200);
     assert_eq!(a.cursors().get("shop", 7, "s").await.unwrap().unwrap().0, "24");
+}
+
+#[tokio::test]
+async fn many_bindings_and_records_in_one_transaction() {
+    let store = Store::open_in_memory().unwrap();
+    let b = store.bindings();
+    b.put(BindingPut::new("shop", BindingKind::Product, 1, "101")).await.unwrap();
+    let results = b
+        .put_many(vec![
+            BindingPut::new("shop", BindingKind::Product, 2, "102").hash("h2"),
+            BindingPut::new("shop", BindingKind::Product, 3, "101"),
+            BindingPut::new("shop", BindingKind::Product, 1, "101").extra(serde_json::json!({"sku": "A"})),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0].as_ref().unwrap().payload_hash.as_deref(), Some("h2"));
+    assert!(matches!(&results[1], Err(StoreError::Conflict { bound_to: 1, .. })), "{:?}", results[1]);
+    assert_eq!(results[2].as_ref().unwrap().extra, serde_json::json!({"sku": "A"}));
+    assert_eq!(b.openerp_ids("shop", BindingKind::Product, 0).await.unwrap(), vec![1, 2], "the conflict wrote nothing");
+    assert!(b.put_many(Vec::new()).await.unwrap().is_empty());
+
+    let r = store.runs();
+    let Created::New(run) = r.create("shop", "products", false, serde_json::json!({}), 1).await.unwrap() else {
+        panic!()
+    };
+    let recs = [Outcome::Created, Outcome::Skipped, Outcome::Failed, Outcome::Created]
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| NewRecord::new("product", format!("SKU-{i}"), o))
+        .collect();
+    r.add_records(run.id, recs).await.unwrap();
+    r.add_records(run.id, Vec::new()).await.unwrap();
+    let got = r.get(run.id).await.unwrap().unwrap();
+    assert_eq!((got.created, got.skipped, got.failed), (2, 1, 1));
+    let (total, rows) = r.records(run.id, None, 0, 10).await.unwrap();
+    let refs: Vec<&str> = rows.iter().map(|x| x.reference.as_str()).collect();
+    assert_eq!((total, refs), (4, vec!["SKU-0", "SKU-1", "SKU-2", "SKU-3"]));
 }

@@ -100,6 +100,17 @@ pub trait MagentoApi: Send + Sync {
     /// Moves a category under `parent_id`, after sibling `after_id` (`None`: last).
     async fn move_category(&self, id: i64, parent_id: i64, after_id: Option<i64>) -> MagentoResult<()>;
 
+    /// Creates many categories, each `(parent_id, category)`, in input order (siblings get
+    /// their positions in that order); one result (the new id) per input. Magento enforces no
+    /// natural key for categories, so a request that may have been applied is never sent
+    /// again and a failed item is never re-run: it is reported, and the caller finds the
+    /// category by name under its parent on the next run.
+    async fn create_categories(&self, categories: &[(i64, NewCategory)]) -> Vec<MagentoResult<i64>>;
+
+    /// Updates many categories, each `(id, update, scope)`; one result per input, in input
+    /// order (the updates may run in any order).
+    async fn update_categories(&self, updates: &[(i64, CategoryUpdate, Scope)]) -> Vec<MagentoResult<()>>;
+
     // --- products -----------------------------------------------------------------------------
 
     /// Products matching the filter (no paging in Magento 1: narrow the filter).

@@ -622,10 +622,17 @@ impl RunContext {
     }
 
     /// Adds a per-record report line; the run's counts follow (message redacted).
-    pub async fn record(&self, mut rec: NewRecord) -> Result<(), StoreError> {
-        rec.message = self.redact(&rec.message);
-        rec.reference = self.redact(&rec.reference);
-        self.inner.store.runs().add_record(self.inner.id, rec).await
+    pub async fn record(&self, rec: NewRecord) -> Result<(), StoreError> {
+        self.record_many(vec![rec]).await
+    }
+
+    /// [`RunContext::record`] of many lines at once (one store transaction).
+    pub async fn record_many(&self, mut recs: Vec<NewRecord>) -> Result<(), StoreError> {
+        for rec in &mut recs {
+            rec.message = self.redact(&rec.message);
+            rec.reference = self.redact(&rec.reference);
+        }
+        self.inner.store.runs().add_records(self.inner.id, recs).await
     }
 
     /// Adds an `info` message.

@@ -236,6 +236,21 @@ impl Bindings<'_> {
             .await
     }
 
+    /// The OpenERP ids bound in one scope, ascending: what [`Bindings::list`] gives without
+    /// reading every binding's payload (a run over a large catalog needs only the ids).
+    pub async fn openerp_ids(&self, backend: &str, kind: BindingKind, store_id: i64) -> Result<Vec<i64>, StoreError> {
+        let backend = backend.to_owned();
+        self.0
+            .call(move |c| {
+                let mut st = c.prepare_cached(
+                    "SELECT openerp_id FROM bindings WHERE backend = ?1 AND kind = ?2 AND store_id = ?3 ORDER BY openerp_id",
+                )?;
+                let ids = st.query_map(params![backend, kind.as_str(), store_id], |r| r.get(0))?;
+                ids.collect::<Result<Vec<i64>, _>>().map_err(Into::into)
+            })
+            .await
+    }
+
     /// Creates or updates the binding of `put.openerp_id` in `put.store_id` and returns it.
     ///
     /// Idempotent. Refused with [`StoreError::Conflict`] (nothing written) when the Magento id is
@@ -245,43 +260,32 @@ impl Bindings<'_> {
         self.0
             .call(move |c| {
                 let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                let other: Option<i64> = tx
-                    .query_row(
-                        "SELECT openerp_id FROM bindings WHERE backend = ?1 AND kind = ?2 AND magento_id = ?3 AND store_id = ?4",
-                        params![put.backend, put.kind.as_str(), put.magento_id, put.store_id],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                if let Some(bound_to) = other.filter(|id| *id != put.openerp_id) {
-                    return Err(StoreError::Conflict {
-                        backend: put.backend,
-                        kind: put.kind,
-                        magento_id: put.magento_id,
-                        store_id: put.store_id,
-                        bound_to,
-                    });
-                }
-                let extra = if put.extra.is_null() { "{}".to_owned() } else { put.extra.to_string() };
-                let now = now_text();
-                tx.execute(
-                    "INSERT INTO bindings (backend, kind, openerp_id, magento_id, store_id, payload_hash, extra, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
-                     ON CONFLICT (backend, kind, openerp_id, store_id) DO UPDATE SET
-                         magento_id = excluded.magento_id, payload_hash = excluded.payload_hash,
-                         extra = excluded.extra, updated_at = excluded.updated_at",
-                    params![put.backend, put.kind.as_str(), put.openerp_id, put.magento_id, put.store_id, put.payload_hash, extra, now],
-                )?;
-                let sql = format!("SELECT {COLUMNS} FROM bindings WHERE backend = ?1 AND kind = ?2 AND openerp_id = ?3 AND store_id = ?4");
-                let b = {
-                    let mut st = tx.prepare_cached(&sql)?;
-                    let mut rows = st.query(params![put.backend, put.kind.as_str(), put.openerp_id, put.store_id])?;
-                    match rows.next()? {
-                        Some(r) => from_row(r)?,
-                        None => return Err(StoreError::Corrupt { column: "bindings", message: "row vanished after upsert".into() }),
-                    }
-                };
+                let b = put_in(&tx, put)?;
                 tx.commit()?;
                 Ok(b)
+            })
+            .await
+    }
+
+    /// [`Bindings::put`] of many bindings in one transaction (one commit for a page of
+    /// products instead of one each); one result per input, in input order. A conflict refuses
+    /// that binding only; any other failure refuses them all (nothing written).
+    pub async fn put_many(&self, puts: Vec<BindingPut>) -> Result<Vec<Result<Binding, StoreError>>, StoreError> {
+        if puts.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.0
+            .call(move |c| {
+                let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let mut out = Vec::with_capacity(puts.len());
+                for put in puts {
+                    match put_in(&tx, put) {
+                        Err(e @ StoreError::Conflict { .. }) => out.push(Err(e)),
+                        other => out.push(Ok(other?)),
+                    }
+                }
+                tx.commit()?;
+                Ok(out)
             })
             .await
     }
@@ -304,5 +308,52 @@ impl Bindings<'_> {
                 Ok(n > 0)
             })
             .await
+    }
+}
+
+/// The upsert of [`Bindings::put`] inside an open transaction.
+fn put_in(tx: &rusqlite::Transaction<'_>, put: BindingPut) -> Result<Binding, StoreError> {
+    let other: Option<i64> = tx
+        .prepare_cached(
+            "SELECT openerp_id FROM bindings WHERE backend = ?1 AND kind = ?2 AND magento_id = ?3 AND store_id = ?4",
+        )?
+        .query_row(params![put.backend, put.kind.as_str(), put.magento_id, put.store_id], |r| r.get(0))
+        .optional()?;
+    if let Some(bound_to) = other.filter(|id| *id != put.openerp_id) {
+        return Err(StoreError::Conflict {
+            backend: put.backend,
+            kind: put.kind,
+            magento_id: put.magento_id,
+            store_id: put.store_id,
+            bound_to,
+        });
+    }
+    let extra = if put.extra.is_null() { "{}".to_owned() } else { put.extra.to_string() };
+    let now = now_text();
+    tx.prepare_cached(
+        "INSERT INTO bindings (backend, kind, openerp_id, magento_id, store_id, payload_hash, extra, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+         ON CONFLICT (backend, kind, openerp_id, store_id) DO UPDATE SET
+             magento_id = excluded.magento_id, payload_hash = excluded.payload_hash,
+             extra = excluded.extra, updated_at = excluded.updated_at",
+    )?
+    .execute(params![
+        put.backend,
+        put.kind.as_str(),
+        put.openerp_id,
+        put.magento_id,
+        put.store_id,
+        put.payload_hash,
+        extra,
+        now
+    ])?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM bindings WHERE backend = ?1 AND kind = ?2 AND openerp_id = ?3 AND store_id = ?4"
+    );
+    let mut st = tx.prepare_cached(&sql)?;
+    let mut rows = st.query(params![put.backend, put.kind.as_str(), put.openerp_id, put.store_id])?;
+    match rows.next()? {
+        Some(r) => from_row(r),
+        None => Err(StoreError::Corrupt { column: "bindings", message: "row vanished after upsert".into() }),
     }
 }

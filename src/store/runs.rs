@@ -585,27 +585,39 @@ impl Runs<'_> {
 
     /// Adds a report line and its count, in one transaction.
     pub async fn add_record(&self, id: i64, rec: NewRecord) -> Result<(), StoreError> {
+        self.add_records(id, vec![rec]).await
+    }
+
+    /// [`Runs::add_record`] of many lines in one transaction, in order.
+    pub async fn add_records(&self, id: i64, recs: Vec<NewRecord>) -> Result<(), StoreError> {
+        if recs.is_empty() {
+            return Ok(());
+        }
         self.0
             .call(move |c| {
                 let tx = c.transaction()?;
                 let now = now_text();
-                tx.prepare_cached(
-                    "INSERT INTO run_records (run_id, kind, ref, outcome, message, magento_id, openerp_id, at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )?
-                .execute(params![
-                    id,
-                    rec.kind,
-                    rec.reference,
-                    rec.outcome.as_str(),
-                    rec.message,
-                    rec.magento_id,
-                    rec.openerp_id,
-                    now
-                ])?;
-                if let Some(col) = rec.outcome.count_column() {
-                    tx.prepare_cached(&format!("UPDATE runs SET {col} = {col} + 1, heartbeat_at = ?2 WHERE id = ?1"))?
+                for rec in recs {
+                    tx.prepare_cached(
+                        "INSERT INTO run_records (run_id, kind, ref, outcome, message, magento_id, openerp_id, at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    )?
+                    .execute(params![
+                        id,
+                        rec.kind,
+                        rec.reference,
+                        rec.outcome.as_str(),
+                        rec.message,
+                        rec.magento_id,
+                        rec.openerp_id,
+                        now
+                    ])?;
+                    if let Some(col) = rec.outcome.count_column() {
+                        tx.prepare_cached(&format!(
+                            "UPDATE runs SET {col} = {col} + 1, heartbeat_at = ?2 WHERE id = ?1"
+                        ))?
                         .execute(params![id, now])?;
+                    }
                 }
                 tx.commit()?;
                 Ok(())

@@ -183,6 +183,50 @@ impl MagentoApi for Magento1Client {
         .map(drop)
     }
 
+    async fn create_categories(&self, categories: &[(i64, NewCategory)]) -> Vec<MagentoResult<i64>> {
+        let mut slots: Vec<Option<MagentoResult<i64>>> = Vec::with_capacity(categories.len());
+        let mut items = Vec::new();
+        let mut positions = Vec::new();
+        for (i, (parent, c)) in categories.iter().enumerate() {
+            if c.name.trim().is_empty() {
+                let e = refused_locally("catalog_category.create", &parent.to_string(), "a category needs a name");
+                slots.push(Some(Err(e)));
+                continue;
+            }
+            slots.push(None);
+            positions.push(i);
+            items.push(BatchItem {
+                path: "catalog_category.create",
+                args: encode::category_create(*parent, c),
+                key: c.name.clone(),
+                create_sku: None,
+            });
+        }
+        let keys: Vec<String> = items.iter().map(|it| it.key.clone()).collect();
+        let results =
+            decode_each(self.batch_in_order_once(items).await, keys, "catalog_category.create", parse::created_id);
+        for (i, r) in positions.into_iter().zip(results) {
+            slots[i] = Some(r);
+        }
+        slots
+            .into_iter()
+            .map(|s| s.unwrap_or_else(|| Err(MagentoError::protocol("catalog_category.create", "no result"))))
+            .collect()
+    }
+
+    async fn update_categories(&self, updates: &[(i64, CategoryUpdate, Scope)]) -> Vec<MagentoResult<()>> {
+        let items: Vec<BatchItem> = updates
+            .iter()
+            .map(|(id, u, scope)| BatchItem {
+                path: "catalog_category.update",
+                args: encode::category_update(*id, u, *scope),
+                key: id.to_string(),
+                create_sku: None,
+            })
+            .collect();
+        self.batch(items).await.into_iter().map(|r| r.map(drop)).collect()
+    }
+
     async fn list_products(&self, filter: &ProductFilter) -> MagentoResult<Vec<ProductSummary>> {
         let mut out = Vec::new();
         for args in encode::product_list(filter) {

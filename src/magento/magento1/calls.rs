@@ -8,6 +8,8 @@
 //!   falls back to concurrent single calls for good.
 //! * A `multiCall` whose answer cannot be decoded runs its items again one by one, so one
 //!   item's unreadable data fails that item only.
+//! * [`Magento1Client::batch_in_order_once`]: calls that must neither run twice nor out of
+//!   order (category creates): chunks in sequence, nothing re-sent.
 //! * Product creates never run twice: when a create fails in a way that might hide a success
 //!   (fault 1, a deadlock, a timeout), the client first looks the SKU up and reports the
 //!   existing id.
@@ -293,9 +295,9 @@ impl Magento1Client {
         }
     }
 
-    /// Sends one chunk as a `multiCall`. In `auto` mode the first request is serialised so
-    /// that a shop refusing `multiCall` is detected exactly once.
-    async fn multicall_chunk(&self, chunk: &[BatchItem]) -> Multi {
+    /// Sends one chunk as a `multiCall` (the request retried per `retry`). In `auto` mode the
+    /// first request is serialised so that a shop refusing `multiCall` is detected exactly once.
+    async fn multicall_chunk(&self, chunk: &[BatchItem], retry: Retry) -> Multi {
         // Only the chunk that still finds the support unknown once it holds the lock keeps it;
         // chunks that waited behind it go ahead concurrently.
         let mut _detecting = None;
@@ -310,10 +312,7 @@ impl Magento1Client {
         }
         let calls = encode::multicall_calls(chunk.iter().map(|it| (it.path, it.args.as_slice())));
         let label = format!("multiCall({} x {})", chunk.len(), chunk[0].path);
-        match self
-            .authed("multiCall", &label, None, Retry::Transient, |sid| vec![value::string(sid), calls.clone()])
-            .await
-        {
+        match self.authed("multiCall", &label, None, retry, |sid| vec![value::string(sid), calls.clone()]).await {
             Ok(Value::Array(results)) if results.len() == chunk.len() => {
                 self.mark_supported();
                 Multi::Results(results)
@@ -350,7 +349,7 @@ impl Magento1Client {
         if chunk.len() < 2 || !self.multicall_wanted() {
             return self.singles(chunk).await;
         }
-        match self.multicall_chunk(chunk).await {
+        match self.multicall_chunk(chunk, Retry::Transient).await {
             Multi::Results(values) => self.item_results(chunk, values).await,
             Multi::Unsupported => self.singles(chunk).await,
             // An answer that cannot be read as a whole (one item's data can make the document
@@ -363,6 +362,40 @@ impl Magento1Client {
             }
             Multi::Failed(e) => chunk.iter().map(|it| Err(e.clone().with_key(it.key.clone()))).collect(),
         }
+    }
+
+    /// Runs calls that must not run twice, in input order: chunks one after the other, each a
+    /// `multiCall` when the shop takes it (Magento runs its calls in order), else single calls
+    /// one at a time. A request that may have been applied (timeout, HTTP 5xx) is not sent
+    /// again and a failed item is not re-run: the error is the item's result.
+    pub(super) async fn batch_in_order_once(&self, items: Vec<BatchItem>) -> Vec<MagentoResult<Value>> {
+        let mut out = Vec::with_capacity(items.len());
+        for chunk in items.chunks(self.batch_size) {
+            if chunk.len() >= 2 && self.multicall_wanted() {
+                match self.multicall_chunk(chunk, Retry::DeadlockOnly).await {
+                    Multi::Results(values) => {
+                        for (it, v) in chunk.iter().zip(values) {
+                            out.push(match faults::item_fault(&v) {
+                                None => Ok(v),
+                                Some((code, message)) => Err(self
+                                    .scrub(faults::from_fault(it.path, code, &message), None)
+                                    .with_key(it.key.clone())),
+                            });
+                        }
+                        continue;
+                    }
+                    Multi::Failed(e) => {
+                        out.extend(chunk.iter().map(|it| Err(e.clone().with_key(it.key.clone()))));
+                        continue;
+                    }
+                    Multi::Unsupported => {}
+                }
+            }
+            for it in chunk {
+                out.push(self.call(it.path, &it.args, Retry::DeadlockOnly, Some(&it.key)).await);
+            }
+        }
+        out
     }
 
     /// Each item as its own call, concurrently (bounded by the client's limit).

@@ -11,6 +11,7 @@
 //! order here, not first as sent (`{gt, lt}` behaves as in PHP, `{lt, gt}` does not).
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use dxr::Value;
@@ -42,7 +43,7 @@ enum Cond {
     Neq(Value),
     Like(String),
     NLike(String),
-    In(Vec<Value>),
+    In(InList),
     Nin(Vec<Value>),
     Null,
     NotNull,
@@ -55,6 +56,28 @@ enum Cond {
     Regexp(String),
     Range(Option<Value>, Option<Value>),
     Or(Vec<Cond>),
+}
+
+/// The values of an `in` condition, with their text forms folded once (a SKU lookup of 200
+/// SKUs against every product would otherwise fold each SKU again for each product).
+#[derive(Debug, Clone, PartialEq)]
+struct InList {
+    values: Vec<Value>,
+    texts: HashSet<String>,
+}
+
+impl InList {
+    fn new(values: Vec<Value>) -> InList {
+        let texts = values.iter().map(|v| fold(&php::to_php_string(v))).collect();
+        InList { values, texts }
+    }
+}
+
+/// Text as a case-insensitive MySQL collation compares it: lowercased, trailing spaces ignored.
+fn fold(s: &str) -> String {
+    let mut t = s.to_lowercase();
+    t.truncate(t.trim_end().len());
+    t
 }
 
 const OPERATORS: &[&str] = &[
@@ -98,6 +121,15 @@ impl Filter {
         self.clauses.iter().all(|(field, cond)| eval(cond, get(field).as_ref()))
     }
 
+    /// The folded texts a row's `field` must be one of, when a clause is `field in [...]`
+    /// (every clause must hold, so rows can be looked up by these keys instead of scanned).
+    pub(crate) fn in_texts(&self, field: &str) -> Option<impl Iterator<Item = &str>> {
+        self.clauses.iter().find_map(|(f, cond)| match cond {
+            Cond::In(list) if f == field => Some(list.texts.iter().map(String::as_str)),
+            _ => None,
+        })
+    }
+
     /// True when there is nothing to filter.
     pub(crate) fn is_empty(&self) -> bool {
         self.clauses.is_empty()
@@ -127,7 +159,7 @@ fn op_cond(op: &str, v: &Value) -> Cond {
         "neq" | "sneq" => Cond::Neq(v.clone()),
         "like" => Cond::Like(text()),
         "nlike" => Cond::NLike(text()),
-        "in" => Cond::In(super::args::list_of(Some(v))),
+        "in" => Cond::In(InList::new(super::args::list_of(Some(v)))),
         "nin" => Cond::Nin(super::args::list_of(Some(v))),
         "null" => Cond::Null,
         "notnull" => Cond::NotNull,
@@ -145,7 +177,7 @@ fn op_cond(op: &str, v: &Value) -> Cond {
 fn compare(col: &Scalar, v: &Value) -> Option<Ordering> {
     match col {
         Scalar::Num(n) => Some(n.cmp(&php::to_decimal_lenient(v))),
-        Scalar::Text(s) => Some(s.to_lowercase().trim_end().cmp(php::to_php_string(v).to_lowercase().trim_end())),
+        Scalar::Text(s) => Some(fold(s).as_str().cmp(fold(&php::to_php_string(v)).as_str())),
         Scalar::Date(d) => {
             let s = php::to_php_string(v);
             crate::rpc::value::parse_datetime(s.trim()).map(|f| d.cmp(&f))
@@ -182,7 +214,10 @@ fn eval(cond: &Cond, col: Option<&Scalar>) -> bool {
         Cond::Lteq(v) => cmp(v, &[Ordering::Less, Ordering::Equal]),
         Cond::Like(p) => col.is_some_and(|c| php::sql_like(&text_of(c), p)),
         Cond::NLike(p) => col.is_some_and(|c| !php::sql_like(&text_of(c), p)),
-        Cond::In(vs) => vs.iter().any(|v| cmp(v, &[Ordering::Equal])),
+        Cond::In(list) => match col {
+            Some(Scalar::Text(s)) => list.texts.contains(fold(s).as_str()),
+            _ => list.values.iter().any(|v| cmp(v, &[Ordering::Equal])),
+        },
         Cond::Nin(vs) => {
             col.is_some() && !vs.is_empty() && vs.iter().all(|v| cmp(v, &[Ordering::Less, Ordering::Greater]))
         }
@@ -244,6 +279,28 @@ mod tests {
         assert!(!check(structure([("increment_id", structure([("gt", string("2"))]))])));
         assert!(check(structure([("created_at", structure([("from", string("2026-11-27"))]))])));
         assert!(!check(structure([("created_at", structure([("gt", string("2026-11-27 02:40:54"))]))])));
+    }
+
+    #[test]
+    fn in_lists_compare_text_case_insensitively_and_numbers_numerically() {
+        let sku_in = |vs: Vec<Value>| check(structure([("sku", structure([("in", array(vs))]))]));
+        assert!(sku_in(vec![string("x"), string("clo-tshirt-red-s  ")]));
+        assert!(!sku_in(vec![string("clo-tshirt-red"), string("CLO-TSHIRT-RED-S-XL")]));
+        assert!(!sku_in(vec![]));
+        let id_in = |vs: Vec<Value>| check(structure([("entity_id", structure([("in", array(vs))]))]));
+        assert!(id_in(vec![string("7.0"), int(9)]));
+        assert!(!id_in(vec![string("70")]));
+    }
+
+    #[test]
+    fn in_texts_name_the_keys_of_an_in_clause() {
+        let f = Filter::parse(Some(&structure([("sku", structure([("in", array([string("A-1 "), int(7)]))]))])), &[]);
+        let mut keys: Vec<&str> = f.in_texts("sku").unwrap().collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["7", "a-1"]);
+        assert!(f.in_texts("entity_id").is_none());
+        let eq = Filter::parse(Some(&structure([("sku", string("A-1"))])), &[]);
+        assert!(eq.in_texts("sku").is_none());
     }
 
     #[test]

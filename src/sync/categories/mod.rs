@@ -6,8 +6,10 @@
 //! [`plan`] decides what to bind, create, rename, move, reorder, disable and translate; the
 //! driver executes the steps in order, writing each binding right after the Magento write it
 //! records, and reports one record per category and root. A run where Magento already
-//! matches OpenERP makes no write call. Category writes are single calls (Magento 1 has no
-//! batch for them, and a tree is a few hundred categories at most).
+//! matches OpenERP makes no write call. Consecutive creates go as batches (one `multiCall` per
+//! level of the new subtree, in plan order so siblings keep their positions, never re-sent:
+//! a category that may have been created is found by name on the next run), and so do the
+//! store-view names; moves, reorders, renames and disables are single calls.
 //!
 //! Translations: store views whose language differs from the default store view's get the
 //! name read in their language. Real Odoo 17 does not translate `product.category.name`
@@ -292,145 +294,34 @@ async fn execute(
             },
         );
     }
-    let mut created: HashMap<i64, i64> = HashMap::new();
-    let describe = |t: &Target| match t {
-        Target::Magento(m) if *m == root.magento_root_id => format!("root {m}"),
-        Target::Magento(m) => format!("Magento category {m}"),
-        Target::Created(c) => format!("the new category {:?}", labels.name(*c)),
-    };
-    for step in &plan.steps {
-        env.check_cancelled()?;
-        let cat = step.category();
-        let state = states.entry(cat).or_default();
-        if dry {
-            state.changes.push(planned_text(step, &describe, labels));
-            continue;
+    let mut exec = Exec { env, root, labels, states, created: HashMap::new() };
+    let steps = &plan.steps;
+    if dry {
+        for step in steps {
+            let text = planned_text(step, &|t| exec.describe(t), labels);
+            exec.states.entry(step.category()).or_default().changes.push(text);
         }
-        let resolve = |t: &Target| -> Result<i64, String> {
-            match t {
-                Target::Magento(m) => Ok(*m),
-                Target::Created(c) => created
-                    .get(c)
-                    .copied()
-                    .ok_or_else(|| format!("not done because {:?} could not be created in Magento", labels.name(*c))),
-            }
-        };
-        let magento = env.magento();
-        let result: Result<Option<String>, String> = match step {
-            Step::Bind { magento_id, .. } => {
-                state.magento_id = Some(*magento_id);
-                state.extra = CategoryExtra::default();
-                Ok(Some(format!(
-                    "bound to the existing Magento category {magento_id} (same name under the same parent)"
-                )))
-            }
-            Step::Create { parent, name, .. } => match resolve(parent) {
-                Err(e) => Err(e),
-                Ok(p) => match magento.create_category(p, &NewCategory::new(name.clone())).await {
-                    Ok(id) => {
-                        created.insert(cat, id);
-                        state.magento_id = Some(id);
-                        state.created = true;
-                        state.extra = CategoryExtra { name: name.clone(), parent: p, ..CategoryExtra::default() };
-                        Ok(Some(format!("created under {} (id {id})", describe(parent))))
-                    }
-                    Err(e) => Err(format!("Magento refused the create: {e}")),
-                },
-            },
-            Step::Update { magento_id, name, enable, .. } => {
-                let update = CategoryUpdate {
-                    name: name.as_ref().map(|(_, n)| n.clone()),
-                    is_active: enable.then_some(true),
-                    ..CategoryUpdate::default()
-                };
-                match magento.update_category(*magento_id, &update, Scope::Default).await {
-                    Ok(()) => {
-                        let mut what = Vec::new();
-                        if let Some((old, new)) = name {
-                            state.extra.name = new.clone();
-                            if old != new {
-                                what.push(format!("renamed {old:?} → {new:?}"));
-                            }
-                        }
-                        if *enable {
-                            state.extra.disabled = false;
-                            what.push("enabled".to_owned());
-                        }
-                        Ok(Some(what.join(", ")).filter(|s| !s.is_empty()))
-                    }
-                    Err(e) => Err(format!("Magento refused the update: {e}")),
+    } else {
+        let mut i = 0;
+        while i < steps.len() {
+            env.check_cancelled()?;
+            // Consecutive creates, and consecutive translations, go as batches.
+            let kind = std::mem::discriminant(&steps[i]);
+            let end = match &steps[i] {
+                Step::Create { .. } | Step::Translate { .. } => {
+                    i + steps[i..].iter().take_while(|s| std::mem::discriminant(*s) == kind).count()
                 }
+                _ => i + 1,
+            };
+            match &steps[i] {
+                Step::Create { .. } => exec.creates(&steps[i..end]).await?,
+                Step::Translate { .. } => exec.translations(&steps[i..end]).await,
+                step => exec.single(step).await?,
             }
-            Step::Move { magento_id, from, to, .. } => match resolve(to) {
-                Err(e) => Err(e),
-                Ok(p) => match magento.move_category(*magento_id, p, None).await {
-                    Ok(()) => {
-                        state.extra.parent = p;
-                        Ok(Some(format!("moved from {} to {}", describe(&Target::Magento(*from)), describe(to))))
-                    }
-                    Err(e) => Err(format!("Magento refused the move: {e}")),
-                },
-            },
-            Step::Reorder { target, parent, after, .. } => {
-                let ids = (resolve(target), resolve(parent), after.as_ref().map(&resolve).transpose());
-                match ids {
-                    (Ok(id), Ok(p), Ok(a)) => match magento.move_category(id, p, Some(a.unwrap_or(0))).await {
-                        Ok(()) => Ok(Some(match after {
-                            None => "placed first among its siblings".to_owned(),
-                            Some(a) => format!("placed after {}", describe(a)),
-                        })),
-                        Err(e) => Err(format!("Magento refused the new position: {e}")),
-                    },
-                    (Err(e), _, _) | (_, Err(e), _) => Err(e),
-                    // A sibling that could not be created fails itself, not this category.
-                    (_, _, Err(e)) => Ok(Some(format!("position among its siblings not set ({e})"))),
-                }
-            }
-            Step::Disable { magento_id, .. } => {
-                let update = CategoryUpdate { is_active: Some(false), ..CategoryUpdate::default() };
-                match magento.update_category(*magento_id, &update, Scope::Default).await {
-                    Ok(()) => {
-                        state.extra.disabled = true;
-                        Ok(Some(
-                            "disabled: no longer exported (removed, not exportable, or outside the exported tree)"
-                                .into(),
-                        ))
-                    }
-                    Err(e) => Err(format!("Magento refused to disable it: {e}")),
-                }
-            }
-            Step::Translate { target, store_id, name, hash, .. } => match resolve(target) {
-                Err(e) => Err(e),
-                Ok(id) => {
-                    let update = CategoryUpdate { name: Some(name.clone()), ..CategoryUpdate::default() };
-                    match magento.update_category(id, &update, Scope::Store(*store_id)).await {
-                        Ok(()) => {
-                            state.extra.tr.insert(*store_id, hash.clone());
-                            Ok(Some(format!("name in store view {store_id}: {name:?}")))
-                        }
-                        Err(e) => Err(format!("the name of store view {store_id} was refused: {e}")),
-                    }
-                }
-            },
-        };
-        match result {
-            Ok(change) => {
-                if let Some(c) = change {
-                    state.changes.push(c);
-                }
-                if let Some(m) = state.magento_id {
-                    let put = BindingPut::new(env.backend(), BindingKind::Category, cat, m.to_string())
-                        .store(root.magento_root_id)
-                        .hash(state.extra.hash())
-                        .extra(serde_json::to_value(&state.extra).unwrap_or_default());
-                    if let Err(e) = env.ctx.store().bindings().put(put).await {
-                        state.fail(format!("the binding could not be saved: {e}"));
-                    }
-                }
-            }
-            Err(e) => state.fail(e),
+            i = end;
         }
     }
+    let Exec { mut states, created, .. } = exec;
 
     let mut order: Vec<i64> = plan.reported.clone();
     order.extend(extra_reported(plan));
@@ -453,6 +344,234 @@ async fn execute(
         env.ctx.advance(1).await?;
     }
     Ok(())
+}
+
+/// What the execution of one root's steps tracks.
+struct Exec<'a> {
+    env: &'a JobEnv,
+    root: &'a RootScope,
+    labels: &'a Labels,
+    states: BTreeMap<i64, CatState>,
+    created: HashMap<i64, i64>,
+}
+
+impl Exec<'_> {
+    /// The Magento id of a target, once known.
+    fn resolve(&self, t: &Target) -> Result<i64, String> {
+        match t {
+            Target::Magento(m) => Ok(*m),
+            Target::Created(c) => {
+                self.created.get(c).copied().ok_or_else(|| {
+                    format!("not done because {:?} could not be created in Magento", self.labels.name(*c))
+                })
+            }
+        }
+    }
+
+    fn describe(&self, t: &Target) -> String {
+        match t {
+            Target::Magento(m) if *m == self.root.magento_root_id => format!("root {m}"),
+            Target::Magento(m) => format!("Magento category {m}"),
+            Target::Created(c) => format!("the new category {:?}", self.labels.name(*c)),
+        }
+    }
+
+    /// Records the result of a step on `cat`, and saves its binding right after a success.
+    async fn settle(&mut self, cat: i64, result: Result<Option<String>, String>) {
+        let state = self.states.entry(cat).or_default();
+        match result {
+            Ok(change) => {
+                if let Some(c) = change {
+                    state.changes.push(c);
+                }
+                if let Some(m) = state.magento_id {
+                    let put = BindingPut::new(self.env.backend(), BindingKind::Category, cat, m.to_string())
+                        .store(self.root.magento_root_id)
+                        .hash(state.extra.hash())
+                        .extra(serde_json::to_value(&state.extra).unwrap_or_default());
+                    if let Err(e) = self.env.ctx.store().bindings().put(put).await {
+                        state.fail(format!("the binding could not be saved: {e}"));
+                    }
+                }
+            }
+            Err(e) => state.fail(e),
+        }
+    }
+
+    /// A run of consecutive creates: in waves (a category whose parent is created in the same
+    /// run waits for the next wave), each wave one batch in plan order, so siblings keep the
+    /// order the plan placed them in.
+    async fn creates(&mut self, run: &[Step]) -> Result<(), JobError> {
+        let mut wave_of: HashMap<i64, usize> = HashMap::new();
+        let mut waves: Vec<Vec<(i64, &Target, &String)>> = Vec::new();
+        for step in run {
+            let Step::Create { category, parent, name } = step else { continue };
+            let wave = match parent {
+                Target::Created(p) => wave_of.get(p).map_or(0, |w| w + 1),
+                Target::Magento(_) => 0,
+            };
+            wave_of.insert(*category, wave);
+            if waves.len() <= wave {
+                waves.resize_with(wave + 1, Vec::new);
+            }
+            waves[wave].push((*category, parent, name));
+        }
+        for wave in waves {
+            self.env.check_cancelled()?;
+            let mut calls = Vec::new();
+            let mut owners = Vec::new();
+            for (cat, parent, name) in wave {
+                match self.resolve(parent) {
+                    Ok(p) => {
+                        calls.push((p, NewCategory::new(name.clone())));
+                        owners.push((cat, p, parent, name));
+                    }
+                    Err(e) => self.settle(cat, Err(e)).await,
+                }
+            }
+            if calls.is_empty() {
+                continue;
+            }
+            let results = self.env.magento().create_categories(&calls).await;
+            for ((cat, p, parent, name), r) in owners.into_iter().zip(results) {
+                let result = match r {
+                    Ok(id) => {
+                        self.created.insert(cat, id);
+                        let state = self.states.entry(cat).or_default();
+                        state.magento_id = Some(id);
+                        state.created = true;
+                        state.extra = CategoryExtra { name: name.clone(), parent: p, ..CategoryExtra::default() };
+                        Ok(Some(format!("created under {} (id {id})", self.describe(parent))))
+                    }
+                    Err(e) => Err(format!("Magento refused the create: {e}")),
+                };
+                self.settle(cat, result).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// A run of consecutive translations: one batch (each is a store-scope update).
+    async fn translations(&mut self, run: &[Step]) {
+        let mut calls = Vec::new();
+        let mut owners = Vec::new();
+        for step in run {
+            let Step::Translate { category, target, store_id, name, hash } = step else { continue };
+            match self.resolve(target) {
+                Ok(id) => {
+                    let update = CategoryUpdate { name: Some(name.clone()), ..CategoryUpdate::default() };
+                    calls.push((id, update, Scope::Store(*store_id)));
+                    owners.push((*category, *store_id, name, hash));
+                }
+                Err(e) => self.settle(*category, Err(e)).await,
+            }
+        }
+        if calls.is_empty() {
+            return;
+        }
+        let results = self.env.magento().update_categories(&calls).await;
+        for ((cat, store_id, name, hash), r) in owners.into_iter().zip(results) {
+            let result = match r {
+                Ok(()) => {
+                    self.states.entry(cat).or_default().extra.tr.insert(store_id, hash.clone());
+                    Ok(Some(format!("name in store view {store_id}: {name:?}")))
+                }
+                Err(e) => Err(format!("the name of store view {store_id} was refused: {e}")),
+            };
+            self.settle(cat, result).await;
+        }
+    }
+
+    /// One step alone.
+    async fn single(&mut self, step: &Step) -> Result<(), JobError> {
+        let cat = step.category();
+        let magento = self.env.magento();
+        let result: Result<Option<String>, String> = match step {
+            Step::Bind { magento_id, .. } => {
+                let state = self.states.entry(cat).or_default();
+                state.magento_id = Some(*magento_id);
+                state.extra = CategoryExtra::default();
+                Ok(Some(format!(
+                    "bound to the existing Magento category {magento_id} (same name under the same parent)"
+                )))
+            }
+            Step::Create { .. } => return self.creates(std::slice::from_ref(step)).await,
+            Step::Translate { .. } => {
+                self.translations(std::slice::from_ref(step)).await;
+                return Ok(());
+            }
+            Step::Update { magento_id, name, enable, .. } => {
+                let update = CategoryUpdate {
+                    name: name.as_ref().map(|(_, n)| n.clone()),
+                    is_active: enable.then_some(true),
+                    ..CategoryUpdate::default()
+                };
+                match magento.update_category(*magento_id, &update, Scope::Default).await {
+                    Ok(()) => {
+                        let state = self.states.entry(cat).or_default();
+                        let mut what = Vec::new();
+                        if let Some((old, new)) = name {
+                            state.extra.name = new.clone();
+                            if old != new {
+                                what.push(format!("renamed {old:?} → {new:?}"));
+                            }
+                        }
+                        if *enable {
+                            state.extra.disabled = false;
+                            what.push("enabled".to_owned());
+                        }
+                        Ok(Some(what.join(", ")).filter(|s| !s.is_empty()))
+                    }
+                    Err(e) => Err(format!("Magento refused the update: {e}")),
+                }
+            }
+            Step::Move { magento_id, from, to, .. } => match self.resolve(to) {
+                Err(e) => Err(e),
+                Ok(p) => match magento.move_category(*magento_id, p, None).await {
+                    Ok(()) => {
+                        self.states.entry(cat).or_default().extra.parent = p;
+                        Ok(Some(format!(
+                            "moved from {} to {}",
+                            self.describe(&Target::Magento(*from)),
+                            self.describe(to)
+                        )))
+                    }
+                    Err(e) => Err(format!("Magento refused the move: {e}")),
+                },
+            },
+            Step::Reorder { target, parent, after, .. } => {
+                let ids =
+                    (self.resolve(target), self.resolve(parent), after.as_ref().map(|a| self.resolve(a)).transpose());
+                match ids {
+                    (Ok(id), Ok(p), Ok(a)) => match magento.move_category(id, p, Some(a.unwrap_or(0))).await {
+                        Ok(()) => Ok(Some(match after {
+                            None => "placed first among its siblings".to_owned(),
+                            Some(a) => format!("placed after {}", self.describe(a)),
+                        })),
+                        Err(e) => Err(format!("Magento refused the new position: {e}")),
+                    },
+                    (Err(e), _, _) | (_, Err(e), _) => Err(e),
+                    // A sibling that could not be created fails itself, not this category.
+                    (_, _, Err(e)) => Ok(Some(format!("position among its siblings not set ({e})"))),
+                }
+            }
+            Step::Disable { magento_id, .. } => {
+                let update = CategoryUpdate { is_active: Some(false), ..CategoryUpdate::default() };
+                match magento.update_category(*magento_id, &update, Scope::Default).await {
+                    Ok(()) => {
+                        self.states.entry(cat).or_default().extra.disabled = true;
+                        Ok(Some(
+                            "disabled: no longer exported (removed, not exportable, or outside the exported tree)"
+                                .into(),
+                        ))
+                    }
+                    Err(e) => Err(format!("Magento refused to disable it: {e}")),
+                }
+            }
+        };
+        self.settle(cat, result).await;
+        Ok(())
+    }
 }
 
 /// What a step would do, for a dry run.

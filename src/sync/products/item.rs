@@ -5,8 +5,7 @@ use super::images::{Action as ImageAction, Wanted};
 use super::payload::{self, Payload, Texts};
 use super::{ProductExtra, RECORD_KIND, Tally};
 use crate::magento::MagentoError;
-use crate::server::jobs::JobError;
-use crate::store::{BindingKind, BindingPut, NewRecord, Outcome, StoreError};
+use crate::store::{BindingKind, BindingPut, NewRecord, Outcome};
 use crate::sync::env::JobEnv;
 
 /// A store view's texts to send.
@@ -213,15 +212,15 @@ impl Item {
         }
     }
 
-    /// Saves the binding as it stands.
-    pub(super) async fn put_binding(&self, env: &JobEnv) -> Result<(), StoreError> {
-        let Some(m) = self.magento_id else { return Ok(()) };
-        let mut put = BindingPut::new(env.backend(), BindingKind::Product, self.id, m.to_string())
+    /// The binding as it stands (`None` before the Magento id is known).
+    pub(super) fn binding_put(&self, backend: &str) -> Option<BindingPut> {
+        let m = self.magento_id?;
+        let mut put = BindingPut::new(backend, BindingKind::Product, self.id, m.to_string())
             .extra(serde_json::to_value(&self.extra).unwrap_or_default());
         if let Some(h) = self.new_hash.as_ref().or(self.previous_hash.as_ref()) {
             put = put.hash(h.clone());
         }
-        env.ctx.store().bindings().put(put).await.map(drop)
+        Some(put)
     }
 
     /// What a dry run would do.
@@ -272,10 +271,10 @@ impl Item {
         out
     }
 
-    /// Adds its record to the run report and counts it.
-    pub(super) async fn report(self, env: &JobEnv, dry: bool, tally: &mut Tally) -> Result<(), JobError> {
+    /// Its record for the run report (none for products that are not reported), counted.
+    pub(super) fn report(self, dry: bool, tally: &mut Tally) -> Option<NewRecord> {
         if matches!(self.work, Work::Ignore | Work::Forget) && self.failure.is_none() {
-            return Ok(());
+            return None;
         }
         let notes = self.notes.join("; ");
         let with_notes = |mut text: String| {
@@ -315,7 +314,6 @@ impl Item {
         if let Some(m) = self.magento_id {
             rec = rec.magento_id(m.to_string());
         }
-        env.ctx.record(rec).await?;
-        Ok(())
+        Some(rec)
     }
 }

@@ -8,13 +8,15 @@
 //! * [`payload`], [`translations`], [`images`]: the pure decisions (field rules are in
 //!   [`payload`]).
 //! * `plan`, `write`, `item` and this module: the driver. Products go by pages of [`PAGE`]:
-//!   one OpenERP read per page (plus one per translation language, the prices, and images only
-//!   for changed products), one `catalog_product.list` lookup for the unbound SKUs, creates and
-//!   updates through the client's batch calls (`multiCall`: 25 calls per request by default),
-//!   store-view texts in one more batch, images a few products at a time. 100 changed products
-//!   cost 4 HTTP requests with `multiCall`, 100 without. Bindings are written right after the
-//!   Magento write they record. A product that fails is reported with the reason and retried by
-//!   the next run; the others go on. A run where nothing changed writes nothing to Magento.
+//!   one OpenERP read per page (plus one per translation language, the prices, and for changed
+//!   products one size-only read of the images, then the images that exist a few at a time),
+//!   one `catalog_product.list` lookup for the unbound SKUs, creates and updates through the
+//!   client's batch calls (`multiCall`: 25 calls per request by default), store-view texts in
+//!   one more batch, images a few products at a time. 100 changed products cost 4 HTTP requests
+//!   with `multiCall`, 100 without. Bindings are written right after the Magento write they
+//!   record (one store transaction per batch), the page's report lines together. A product that
+//!   fails is reported with the reason and retried by the next run; the others go on. A run
+//!   where nothing changed writes nothing to Magento.
 //!
 //! Decisions:
 //! * identity: the binding (OpenERP product id → Magento id). Without one, the SKU is looked
@@ -301,9 +303,8 @@ impl Job {
             self.write_images(env, &mut items).await;
             self.save_bindings(env, &mut items).await?;
         }
-        for item in items {
-            item.report(env, self.dry, tally).await?;
-        }
+        let records: Vec<_> = items.into_iter().filter_map(|item| item.report(self.dry, tally)).collect();
+        env.ctx.record_many(records).await?;
         Ok(())
     }
 

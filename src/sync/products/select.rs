@@ -162,16 +162,8 @@ pub async fn select(
         .map_err(|e| openerp_failed("list the exportable products", e))?
         .into_iter()
         .collect();
-    let bound: BTreeSet<i64> = env
-        .ctx
-        .store()
-        .bindings()
-        .list(env.backend(), BindingKind::Product)
-        .await?
-        .into_iter()
-        .filter(|b| b.store_id == 0)
-        .map(|b| b.openerp_id)
-        .collect();
+    let bound: BTreeSet<i64> =
+        env.ctx.store().bindings().openerp_ids(env.backend(), BindingKind::Product, 0).await?.into_iter().collect();
     let full = env.ctx.options().full;
     // Images were off and are on now: every product's image must be looked at.
     let images_on = state.images.as_deref() != Some(images) && images == "on";

@@ -12,7 +12,7 @@ use super::translations;
 use crate::magento::MagentoApi;
 use crate::magento::types::{AttrValue, NewProduct, ProductData, ProductUpdate, Scope, StockData};
 use crate::server::jobs::JobError;
-use crate::store::BindingKind;
+use crate::store::{BindingKind, BindingPut, StoreError};
 use crate::sync::env::JobEnv;
 
 /// Images handled at once.
@@ -41,6 +41,7 @@ impl Job {
                 })
                 .collect();
             let results = magento.create_products(&batch).await;
+            let mut created = Vec::new();
             for (i, r) in creates.into_iter().zip(results) {
                 let item = &mut items[i];
                 match r {
@@ -48,13 +49,16 @@ impl Job {
                         item.magento_id = Some(id);
                         item.created = true;
                         item.apply_export_written();
-                        if let Err(e) = item.put_binding(env).await {
-                            item.fail(format!("created in Magento (id {id}), but the binding could not be saved: {e}"));
-                        }
+                        created.push(i);
                     }
                     Err(e) => item.fail(format!("Magento refused the create: {e}")),
                 }
             }
+            // The bindings of the batch, in one transaction, before anything else.
+            put_bindings(env, items, &created, |id, e| {
+                format!("created in Magento (id {id}), but the binding could not be saved: {e}")
+            })
+            .await;
         }
         let updates: Vec<usize> = (0..items.len())
             .filter(|i| {
@@ -177,24 +181,49 @@ impl Job {
         }
     }
 
-    /// Writes the bindings that changed.
+    /// Writes the bindings that changed (in one transaction).
     pub(super) async fn save_bindings(&self, env: &JobEnv, items: &mut [Item]) -> Result<(), JobError> {
-        for item in items.iter_mut() {
+        let mut dirty = Vec::new();
+        for (i, item) in items.iter().enumerate() {
             if matches!(item.work, Work::Forget)
                 || (matches!(item.work, Work::Disable { forget: true, .. }) && item.extra.disabled)
             {
                 env.ctx.store().bindings().delete(env.backend(), BindingKind::Product, item.id, 0).await?;
                 continue;
             }
-            if item.dirty
-                && !item.dropped
-                && item.magento_id.is_some()
-                && let Err(e) = item.put_binding(env).await
-            {
-                item.fail(format!("the binding could not be saved: {e}"));
+            if item.dirty && !item.dropped && item.magento_id.is_some() {
+                dirty.push(i);
             }
         }
+        put_bindings(env, items, &dirty, |_, e| format!("the binding could not be saved: {e}")).await;
         Ok(())
+    }
+}
+
+/// Saves the bindings of `which` items in one store transaction; an item whose binding is
+/// refused fails with `why(magento id, error)`.
+async fn put_bindings(env: &JobEnv, items: &mut [Item], which: &[usize], why: impl Fn(i64, &StoreError) -> String) {
+    let puts: Vec<(usize, BindingPut)> =
+        which.iter().filter_map(|i| items[*i].binding_put(env.backend()).map(|p| (*i, p))).collect();
+    if puts.is_empty() {
+        return;
+    }
+    let (owners, puts): (Vec<usize>, Vec<BindingPut>) = puts.into_iter().unzip();
+    match env.ctx.store().bindings().put_many(puts).await {
+        Ok(results) => {
+            for (i, r) in owners.into_iter().zip(results) {
+                if let Err(e) = r {
+                    let item = &mut items[i];
+                    item.fail(why(item.magento_id.unwrap_or_default(), &e));
+                }
+            }
+        }
+        Err(e) => {
+            for i in owners {
+                let item = &mut items[i];
+                item.fail(why(item.magento_id.unwrap_or_default(), &e));
+            }
+        }
     }
 }
 

@@ -409,6 +409,10 @@ pub fn to_wire(db: &Db, ctx: &Ctx, f: &FieldDef, v: &Val, m2o_names: bool) -> OR
         FType::One2many | FType::Many2many => {
             Value::Array(v.ids().iter().map(|i| wire_int(*i)).collect::<OResult<_>>()?)
         }
+        FType::Binary if bin_size(ctx, &f.name) => match v {
+            Val::Str(s) if !s.is_empty() => Value::String(human_size(binary_len(s))),
+            _ => Value::Boolean(false),
+        },
         _ => match v {
             Val::Str(s) => Value::String(s.clone()),
             Val::Tr(_) => v.text(&ctx.lang).map_or(Value::Boolean(false), |s| Value::String(s.to_owned())),
@@ -416,6 +420,37 @@ pub fn to_wire(db: &Db, ctx: &Ctx, f: &FieldDef, v: &Val, m2o_names: bool) -> OR
             _ => Value::Boolean(false),
         },
     })
+}
+
+/// True when the context asks for binary fields as sizes (`bin_size`, or `bin_size_<field>`),
+/// as the web client does for forms: Odoo then reads `"1.23 Kb"` instead of the content.
+fn bin_size(ctx: &Ctx, field: &str) -> bool {
+    let truthy = |v: &Value| match v {
+        Value::Boolean(b) => *b,
+        Value::Integer(i) => *i != 0,
+        Value::Long(i) => *i != 0,
+        Value::String(s) => !s.is_empty(),
+        _ => false,
+    };
+    ctx.get("bin_size").is_some_and(truthy) || ctx.get(&format!("bin_size_{field}")).is_some_and(truthy)
+}
+
+/// Decoded length of a stored base64 value (its text length when it is not base64, as Odoo's
+/// `Binary.compute_value` falls back to).
+fn binary_len(s: &str) -> usize {
+    base64::engine::general_purpose::STANDARD.decode(s.trim()).map_or(s.len(), |b| b.len())
+}
+
+/// `odoo.tools.human_size`: `"%0.2f %s"` in bytes, Kb, Mb, Gb, Tb (powers of 1024).
+fn human_size(size: usize) -> String {
+    const UNITS: [&str; 5] = ["bytes", "Kb", "Mb", "Gb", "Tb"];
+    let mut s = size as f64;
+    let mut i = 0;
+    while s >= 1024.0 && i < UNITS.len() - 1 {
+        s /= 1024.0;
+        i += 1;
+    }
+    format!("{s:.2} {}", UNITS[i])
 }
 
 /// `read(ids, fields, load)` as a list of structs (`id` always included, missing ids skipped).
@@ -947,6 +982,15 @@ mod tests {
         assert_eq!(parse_datetime("2024-07-10 12:34").unwrap(), "2024-07-10 12:34:00");
         assert!(parse_datetime("2024-07-10T12:34:56Z").is_err());
         assert_eq!(parse_date("2024-07-10 12:00:00").unwrap(), "2024-07-10");
+    }
+
+    #[test]
+    fn sizes_read_as_odoo_prints_them() {
+        assert_eq!(human_size(0), "0.00 bytes");
+        assert_eq!(human_size(1023), "1023.00 bytes");
+        assert_eq!(human_size(1260), "1.23 Kb");
+        assert_eq!(human_size(5 * 1024 * 1024), "5.00 Mb");
+        assert_eq!(binary_len("aGVsbG8="), 5);
     }
 
     #[test]
