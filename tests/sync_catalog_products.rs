@@ -33,8 +33,16 @@ async fn run(h: &Harness, kind: JobKind, options: JobOptions) -> RunResult {
     r
 }
 
+/// Runs the product export and checks that the counts of a real run add up to its total (a dry
+/// run's plans are records of their own outcome).
 async fn export(h: &Harness, options: JobOptions) -> RunResult {
-    run(h, JobKind::Products, options).await
+    let r = run(h, JobKind::Products, options).await;
+    let counted = r.run.created + r.run.updated + r.run.skipped + r.run.failed;
+    assert_eq!(r.run.done, r.run.total, "{:?}", r.run);
+    if !r.run.dry_run {
+        assert_eq!(counted, r.run.total, "{:?}", r.run);
+    }
+    r
 }
 
 fn product_id(h: &Harness, sku: &str) -> i64 {
@@ -311,6 +319,12 @@ async fn incremental_runs_look_at_changes_only_and_settings_changes_reevaluate_e
     let refs: Vec<&str> = r.records.iter().map(|r| r.reference.as_str()).collect();
     assert_eq!(refs.len(), 2, "{:#?}", r.records);
     assert!(refs.contains(&"HOME-ECO-BAG"), "{refs:?}");
+
+    // A product that is not for sale changed: not looked at, not counted.
+    write(&h, "RAW-STEEL-01", vec![("weight", Value::Double(12.5))]);
+    let r = export(&h, JobOptions::default()).await;
+    assert_eq!(r.records.len(), 2, "{:#?}", r.records);
+    assert_eq!(r.run.total, 2, "{:?}", r.run);
 
     // One product and one template changed.
     write(&h, "HOME-001", vec![("list_price", Value::Double(8.25))]);

@@ -91,9 +91,15 @@ async fn insert_and_bind(h: &Harness, skus: &[&str]) {
     }
 }
 
+/// Runs the stock push; the counts of a real run add up to its total (unchanged quantities
+/// are counted as skipped without a report line each).
 async fn run(h: &Harness, options: JobOptions) -> RunResult {
     let r = h.run(JobKind::Stock, options).await.unwrap();
     assert_eq!(r.run.state, RunState::Done, "run error: {:?}", r.run.error);
+    assert_eq!(r.run.done, r.run.total, "{:?}", r.run);
+    if !r.run.dry_run {
+        assert_eq!(r.run.created + r.run.updated + r.run.skipped + r.run.failed, r.run.total, "{:?}", r.run);
+    }
     r
 }
 

@@ -21,7 +21,7 @@ use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::jobs::{BoxFuture, JobError, JobExecutor, JobKind, JobOptions, Summary};
-use crate::store::{Created, NewRecord, RunEvent, RunRow, RunState, Store, StoreError};
+use crate::store::{Created, NewRecord, Outcome, RunEvent, RunRow, RunState, Store, StoreError};
 use crate::telemetry::Redactor;
 
 /// Messages returned by `runs.get`.
@@ -633,6 +633,12 @@ impl RunContext {
             rec.reference = self.redact(&rec.reference);
         }
         self.inner.store.runs().add_records(self.inner.id, recs).await
+    }
+
+    /// Counts `n` records of `outcome` that get no report line of their own (the unchanged
+    /// items of a bulk job), so that the run's counts add up to what it processed.
+    pub async fn count_unreported(&self, outcome: Outcome, n: u64) -> Result<(), StoreError> {
+        self.inner.store.runs().add_counts(self.inner.id, outcome, n).await
     }
 
     /// Adds an `info` message.

@@ -625,6 +625,23 @@ impl Runs<'_> {
             .await
     }
 
+    /// Adds `n` to the count of `outcome` without report lines (bulk jobs count the records
+    /// they leave unchanged instead of listing each).
+    pub async fn add_counts(&self, id: i64, outcome: Outcome, n: u64) -> Result<(), StoreError> {
+        let Some(col) = outcome.count_column() else { return Ok(()) };
+        if n == 0 {
+            return Ok(());
+        }
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        self.0
+            .call(move |c| {
+                c.prepare_cached(&format!("UPDATE runs SET {col} = {col} + ?2, heartbeat_at = ?3 WHERE id = ?1"))?
+                    .execute(params![id, n, now_text()])?;
+                Ok(())
+            })
+            .await
+    }
+
     /// A page of report lines (in the order they were recorded) and the number matching.
     pub async fn records(
         &self,

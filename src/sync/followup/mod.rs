@@ -147,6 +147,7 @@ pub async fn run(env: &JobEnv) -> Result<Summary, JobError> {
         work.push(Work { binding: b, stored, old_fingerprint, fingerprint });
     }
     env.ctx.advance(unchanged).await?;
+    env.ctx.count_unreported(Outcome::Skipped, unchanged).await?;
     let changed: BTreeSet<i64> = work.iter().map(|w| w.binding.openerp_id).collect();
     {
         let mut refs: Vec<&mut OrderDocs> =

@@ -215,8 +215,17 @@ pub async fn select(
         .into_iter()
         .collect();
     let deleted: BTreeSet<i64> = bound.difference(&existing).copied().collect();
-    let ids: BTreeSet<i64> =
-        changed.iter().chain(unbound.iter()).chain(state.pending.iter()).chain(deleted.iter()).copied().collect();
+    // A changed product that is neither exportable nor bound needs nothing (a raw material
+    // whose stock moved, say): it stays out, so the run's total is what it reports on.
+    let concerned = |id: &&i64| exportable.contains(*id) || bound.contains(*id);
+    let ids: BTreeSet<i64> = changed
+        .iter()
+        .chain(state.pending.iter())
+        .filter(concerned)
+        .chain(unbound.iter())
+        .chain(deleted.iter())
+        .copied()
+        .collect();
     let images_for = Some(changed.iter().chain(unbound.iter()).chain(state.pending.iter()).copied().collect());
     Ok(Selection { ids: ids.into_iter().collect(), mode: Mode::Incremental(since), images_for })
 }

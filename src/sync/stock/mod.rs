@@ -236,7 +236,12 @@ pub async fn run(env: &JobEnv) -> Result<Summary, JobError> {
         process_page(env, page, &bindings, &warehouses, &policy, &ctx, &mut tally).await?;
         env.ctx.advance(n).await?;
     }
-    for id in options.ids.iter().flatten().filter(|id| !seen.contains(id)) {
+    let missing: Vec<i64> = options.ids.iter().flatten().filter(|id| !seen.contains(id)).copied().collect();
+    if !missing.is_empty() {
+        env.ctx.set_total(u64::try_from(total).unwrap_or(0) + missing.len() as u64).await?;
+        env.ctx.advance(missing.len() as u64).await?;
+    }
+    for id in &missing {
         tally.other_skipped += 1;
         let rec = NewRecord::new(RECORD_KIND, format!("product.product {id}"), Outcome::Skipped)
             .message("not found in OpenERP (deleted or archived): nothing to send")
@@ -320,6 +325,7 @@ async fn process_page(
     let previous = env.ctx.store().stock().get_many(env.backend(), &ids, SCOPE).await?;
     let full = env.ctx.options().full;
     let mut planned = Vec::new();
+    let mut unchanged = 0u64;
     for c in candidates {
         let Some(qty) = quantities.get(&c.id).copied() else {
             tally.failed += 1;
@@ -347,11 +353,13 @@ async fn process_page(
         let target = plan::target(qty, policy.allows(c.id), prev.and_then(|p| p.backorders));
         if !full && !plan::changed(prev, &c.sku, &target) {
             tally.unchanged += 1;
+            unchanged += 1;
             continue;
         }
         let message = plan::describe(prev, &target, &c.scope);
         planned.push(Planned { candidate: c, target, message });
     }
+    env.ctx.count_unreported(Outcome::Skipped, unchanged).await?;
     if planned.is_empty() {
         return Ok(());
     }
