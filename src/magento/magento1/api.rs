@@ -30,6 +30,20 @@ fn decode_each<T>(
         .collect()
 }
 
+/// The results of the items sent put back among the ones refused before sending: `positions`
+/// says the slot of each result, in order.
+fn fill_slots<T>(
+    mut slots: Vec<Option<MagentoResult<T>>>,
+    positions: Vec<usize>,
+    results: Vec<MagentoResult<T>>,
+    path: &str,
+) -> Vec<MagentoResult<T>> {
+    for (i, r) in positions.into_iter().zip(results) {
+        slots[i] = Some(r);
+    }
+    slots.into_iter().map(|s| s.unwrap_or_else(|| Err(MagentoError::protocol(path, "no result")))).collect()
+}
+
 /// An error for bad input detected before anything is sent.
 fn refused_locally(method: &str, key: &str, message: &str) -> MagentoError {
     MagentoError::new(ErrorKind::Refused, method, message).with_key(key)
@@ -205,13 +219,7 @@ impl MagentoApi for Magento1Client {
         let keys: Vec<String> = items.iter().map(|it| it.key.clone()).collect();
         let results =
             decode_each(self.batch_in_order_once(items).await, keys, "catalog_category.create", parse::created_id);
-        for (i, r) in positions.into_iter().zip(results) {
-            slots[i] = Some(r);
-        }
-        slots
-            .into_iter()
-            .map(|s| s.unwrap_or_else(|| Err(MagentoError::protocol("catalog_category.create", "no result"))))
-            .collect()
+        fill_slots(slots, positions, results, "catalog_category.create")
     }
 
     async fn update_categories(&self, updates: &[(i64, CategoryUpdate, Scope)]) -> Vec<MagentoResult<()>> {
@@ -289,13 +297,7 @@ impl MagentoApi for Magento1Client {
         }
         let keys: Vec<String> = items.iter().map(|it| it.key.clone()).collect();
         let results = decode_each(self.batch(items).await, keys, "catalog_product.create", parse::created_id);
-        for (i, r) in positions.into_iter().zip(results) {
-            slots[i] = Some(r);
-        }
-        slots
-            .into_iter()
-            .map(|s| s.unwrap_or_else(|| Err(MagentoError::protocol("catalog_product.create", "no result"))))
-            .collect()
+        fill_slots(slots, positions, results, "catalog_product.create")
     }
 
     async fn update_products(&self, updates: &[ProductUpdate]) -> Vec<MagentoResult<()>> {
