@@ -192,3 +192,30 @@ async fn an_ids_limited_run_exports_those_categories_and_the_parents_they_need()
     assert_eq!(h.store().bindings().list("sandbox", BindingKind::Category).await.unwrap().len(), 4);
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_name_longer_than_magento_keeps_is_refused_not_cut() {
+    let h = Harness::start().await.unwrap();
+    let before = h.magento().category_count();
+    let long = format!("Office {}", "and everything a desk needs ".repeat(10));
+    write_category(&h, category_id(&h, "office"), vec![("name", Value::String(long.clone()))]);
+    let r = run(&h, JobOptions::default()).await;
+    let failed: Vec<_> = r.with_outcome(Outcome::Failed);
+    assert!(
+        failed.iter().any(|f| f.message.contains("name is 286 characters") && f.message.contains("255")),
+        "{failed:#?}"
+    );
+    assert!(
+        failed.iter().any(|f| f.message.contains("could not be created")),
+        "Desks waits for its parent: {failed:#?}"
+    );
+    assert!(h.magento().categories_named(2, &long.chars().take(255).collect::<String>()).is_empty(), "no cut name");
+    assert_eq!(h.magento().category_count(), before + 8, "the rest of the tree is exported (under root 12)");
+
+    write_category(&h, category_id(&h, "office"), vec![("name", Value::String("Office".into()))]);
+    let r = run(&h, JobOptions::default()).await;
+    assert!(r.with_outcome(Outcome::Failed).is_empty(), "{:#?}", r.with_outcome(Outcome::Failed));
+    let office = child(&h, 2, "Office");
+    assert_eq!(names(&h.magento().child_categories(office.id)), ["Desks"]);
+    h.shutdown().await;
+}

@@ -571,3 +571,40 @@ async fn a_hundred_changed_products_cost_a_few_requests_with_multicall() {
     assert!(update_off >= 100, "{update_off}");
     assert!(first_on * 4 < first_off, "{first_on} vs {first_off}");
 }
+
+#[tokio::test]
+async fn names_longer_than_magento_keeps_are_refused_not_cut() {
+    let h = Harness::start().await.unwrap();
+    let long = format!("Ceramic Mug {}", "with a very long story ".repeat(12));
+    assert!(long.chars().count() > 255);
+    write(&h, "HOME-001", vec![("name", Value::String(long.clone()))]);
+    let r = exported(&h).await;
+    let rec = r.record("HOME-001").unwrap();
+    assert_eq!(rec.outcome, Outcome::Failed, "{}", rec.message);
+    assert!(rec.message.contains("name is 287 characters") && rec.message.contains("255"), "{}", rec.message);
+    let in_shop = h.magento().product("HOME-001").and_then(|p| p.value("name", 0).map(str::to_owned));
+    assert!(!in_shop.unwrap_or_default().starts_with("Ceramic Mug with"), "no cut name in the shop");
+    assert!(h.magento().product("BOOK-001").is_some(), "the others are exported");
+
+    // Bound product: a too long name (default scope, or one store view's) is refused, the
+    // shop keeps the last name sent, and a fixed name goes through on the next run.
+    write(&h, "HOME-001", vec![("name", Value::String("Ceramic Mug".into()))]);
+    export(&h, JobOptions::default()).await;
+    write(&h, "HOME-001", vec![("name", Value::String(long.clone()))]);
+    write_fr(&h, "BOOK-001", vec![("name", Value::String(format!("Le {}", "très ".repeat(60))))]);
+    let r = export(&h, JobOptions::default()).await;
+    assert_eq!(r.record("HOME-001").unwrap().outcome, Outcome::Failed);
+    assert_eq!(mag(&h, "HOME-001").value("name", 0), Some("Ceramic Mug"));
+    let book = r.record("BOOK-001").unwrap();
+    assert_eq!(book.outcome, Outcome::Failed, "{}", book.message);
+    assert!(book.message.contains("store view 2") && book.message.contains("255"), "{}", book.message);
+    assert_ne!(mag(&h, "BOOK-001").store_value(2, "name").map(str::len), Some(255));
+
+    write(&h, "HOME-001", vec![("name", Value::String("Ceramic Mug XL".into()))]);
+    write_fr(&h, "BOOK-001", vec![("name", Value::String("Le Programmeur".into()))]);
+    let r = export(&h, JobOptions::default()).await;
+    assert_eq!(r.record("HOME-001").unwrap().outcome, Outcome::Updated);
+    assert_eq!(mag(&h, "HOME-001").value("name", 0), Some("Ceramic Mug XL"));
+    assert_eq!(mag(&h, "BOOK-001").store_value(2, "name"), Some("Le Programmeur"));
+    h.shutdown().await;
+}

@@ -8,7 +8,7 @@ use dxr::Value;
 
 use super::calls::{BatchItem, Retry};
 use super::parse::{self, catalog, customer, sales};
-use super::{Magento1Client, encode};
+use super::{Magento1Client, encode, limits};
 use crate::magento::MagentoApi;
 use crate::magento::error::{ErrorKind, MagentoError, MagentoResult};
 use crate::magento::types::*;
@@ -50,6 +50,31 @@ fn refused_locally(method: &str, key: &str, message: &str) -> MagentoError {
 }
 
 impl Magento1Client {
+    /// Sends the items that passed their local check as one batch (`once`: in order and never
+    /// sent twice, see `batch_in_order_once`) and puts the refusals back in their places.
+    async fn checked_batch(
+        &self,
+        path: &str,
+        items: Vec<Result<BatchItem, MagentoError>>,
+        once: bool,
+    ) -> Vec<MagentoResult<Value>> {
+        let mut slots = Vec::with_capacity(items.len());
+        let mut send = Vec::new();
+        let mut positions = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            match item {
+                Ok(b) => {
+                    slots.push(None);
+                    positions.push(i);
+                    send.push(b);
+                }
+                Err(e) => slots.push(Some(Err(e))),
+            }
+        }
+        let results = if once { self.batch_in_order_once(send).await } else { self.batch(send).await };
+        fill_slots(slots, positions, results, path)
+    }
+
     /// Root category of each store group: one `catalog_category.level(website)` per website;
     /// only a website whose groups use different roots needs one `tree(null, store)` per group.
     async fn group_roots(&self, rows: &[catalog::StoreRow]) -> MagentoResult<BTreeMap<i64, i64>> {
@@ -165,8 +190,8 @@ impl MagentoApi for Magento1Client {
     }
 
     async fn create_category(&self, parent_id: i64, category: &NewCategory) -> MagentoResult<i64> {
-        if category.name.trim().is_empty() {
-            return Err(refused_locally("catalog_category.create", &parent_id.to_string(), "a category needs a name"));
+        if let Err(why) = limits::new_category(category) {
+            return Err(refused_locally("catalog_category.create", &parent_id.to_string(), &why));
         }
         self.call_parsed(
             "catalog_category.create",
@@ -180,6 +205,9 @@ impl MagentoApi for Magento1Client {
 
     async fn update_category(&self, id: i64, update: &CategoryUpdate, scope: Scope) -> MagentoResult<()> {
         let key = id.to_string();
+        if let Err(why) = limits::category_update(update) {
+            return Err(refused_locally("catalog_category.update", &key, &why));
+        }
         self.call("catalog_category.update", &encode::category_update(id, update, scope), Retry::Transient, Some(&key))
             .await
             .map(drop)
@@ -198,41 +226,38 @@ impl MagentoApi for Magento1Client {
     }
 
     async fn create_categories(&self, categories: &[(i64, NewCategory)]) -> Vec<MagentoResult<i64>> {
-        let mut slots: Vec<Option<MagentoResult<i64>>> = Vec::with_capacity(categories.len());
-        let mut items = Vec::new();
-        let mut positions = Vec::new();
-        for (i, (parent, c)) in categories.iter().enumerate() {
-            if c.name.trim().is_empty() {
-                let e = refused_locally("catalog_category.create", &parent.to_string(), "a category needs a name");
-                slots.push(Some(Err(e)));
-                continue;
-            }
-            slots.push(None);
-            positions.push(i);
-            items.push(BatchItem {
-                path: "catalog_category.create",
-                args: encode::category_create(*parent, c),
-                key: c.name.clone(),
-                create_sku: None,
-            });
-        }
-        let keys: Vec<String> = items.iter().map(|it| it.key.clone()).collect();
-        let results =
-            decode_each(self.batch_in_order_once(items).await, keys, "catalog_category.create", parse::created_id);
-        fill_slots(slots, positions, results, "catalog_category.create")
+        const PATH: &str = "catalog_category.create";
+        let items = categories
+            .iter()
+            .map(|(parent, c)| match limits::new_category(c) {
+                Err(why) => Err(refused_locally(PATH, &parent.to_string(), &why)),
+                Ok(()) => Ok(BatchItem {
+                    path: PATH,
+                    args: encode::category_create(*parent, c),
+                    key: c.name.clone(),
+                    create_sku: None,
+                }),
+            })
+            .collect();
+        let keys = categories.iter().map(|(_, c)| c.name.clone());
+        decode_each(self.checked_batch(PATH, items, true).await, keys, PATH, parse::created_id)
     }
 
     async fn update_categories(&self, updates: &[(i64, CategoryUpdate, Scope)]) -> Vec<MagentoResult<()>> {
-        let items: Vec<BatchItem> = updates
+        const PATH: &str = "catalog_category.update";
+        let items = updates
             .iter()
-            .map(|(id, u, scope)| BatchItem {
-                path: "catalog_category.update",
-                args: encode::category_update(*id, u, *scope),
-                key: id.to_string(),
-                create_sku: None,
+            .map(|(id, u, scope)| match limits::category_update(u) {
+                Err(why) => Err(refused_locally(PATH, &id.to_string(), &why)),
+                Ok(()) => Ok(BatchItem {
+                    path: PATH,
+                    args: encode::category_update(*id, u, *scope),
+                    key: id.to_string(),
+                    create_sku: None,
+                }),
             })
             .collect();
-        self.batch(items).await.into_iter().map(|r| r.map(drop)).collect()
+        self.checked_batch(PATH, items, false).await.into_iter().map(|r| r.map(drop)).collect()
     }
 
     async fn list_products(&self, filter: &ProductFilter) -> MagentoResult<Vec<ProductSummary>> {
@@ -268,6 +293,9 @@ impl MagentoApi for Magento1Client {
     }
 
     async fn update_product(&self, update: &ProductUpdate) -> MagentoResult<()> {
+        if let Err(why) = limits::product(&update.data) {
+            return Err(refused_locally("catalog_product.update", &update.sku, &why));
+        }
         self.call("catalog_product.update", &encode::product_update(update), Retry::Transient, Some(&update.sku))
             .await
             .map(drop)
@@ -278,39 +306,42 @@ impl MagentoApi for Magento1Client {
     }
 
     async fn create_products(&self, products: &[NewProduct]) -> Vec<MagentoResult<i64>> {
-        let mut slots: Vec<Option<MagentoResult<i64>>> = Vec::with_capacity(products.len());
-        let mut items = Vec::new();
-        let mut positions = Vec::new();
-        for (i, p) in products.iter().enumerate() {
-            if p.sku.trim().is_empty() {
-                slots.push(Some(Err(refused_locally("catalog_product.create", &p.sku, "a product needs a SKU"))));
-                continue;
-            }
-            slots.push(None);
-            positions.push(i);
-            items.push(BatchItem {
-                path: "catalog_product.create",
-                args: encode::product_create(p),
-                key: p.sku.clone(),
-                create_sku: Some(p.sku.clone()),
-            });
-        }
-        let keys: Vec<String> = items.iter().map(|it| it.key.clone()).collect();
-        let results = decode_each(self.batch(items).await, keys, "catalog_product.create", parse::created_id);
-        fill_slots(slots, positions, results, "catalog_product.create")
+        const PATH: &str = "catalog_product.create";
+        let items = products
+            .iter()
+            .map(|p| {
+                let check = if p.sku.trim().is_empty() {
+                    Err("a product needs a SKU".into())
+                } else {
+                    limits::product(&p.data)
+                };
+                match check {
+                    Err(why) => Err(refused_locally(PATH, &p.sku, &why)),
+                    Ok(()) => Ok(BatchItem {
+                        path: PATH,
+                        args: encode::product_create(p),
+                        key: p.sku.clone(),
+                        create_sku: Some(p.sku.clone()),
+                    }),
+                }
+            })
+            .collect();
+        let keys = products.iter().map(|p| p.sku.clone());
+        decode_each(self.checked_batch(PATH, items, false).await, keys, PATH, parse::created_id)
     }
 
     async fn update_products(&self, updates: &[ProductUpdate]) -> Vec<MagentoResult<()>> {
-        let items: Vec<BatchItem> = updates
+        const PATH: &str = "catalog_product.update";
+        let items = updates
             .iter()
-            .map(|u| BatchItem {
-                path: "catalog_product.update",
-                args: encode::product_update(u),
-                key: u.sku.clone(),
-                create_sku: None,
+            .map(|u| match limits::product(&u.data) {
+                Err(why) => Err(refused_locally(PATH, &u.sku, &why)),
+                Ok(()) => {
+                    Ok(BatchItem { path: PATH, args: encode::product_update(u), key: u.sku.clone(), create_sku: None })
+                }
             })
             .collect();
-        self.batch(items).await.into_iter().map(|r| r.map(drop)).collect()
+        self.checked_batch(PATH, items, false).await.into_iter().map(|r| r.map(drop)).collect()
     }
 
     async fn images(&self, sku: &str) -> MagentoResult<Vec<ProductImage>> {

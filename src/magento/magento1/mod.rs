@@ -16,6 +16,7 @@ mod api;
 mod calls;
 pub mod encode;
 pub mod faults;
+pub mod limits;
 pub mod parse;
 pub mod session;
 

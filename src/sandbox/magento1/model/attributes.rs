@@ -229,12 +229,21 @@ pub(crate) fn normalize(backend: Backend, v: &Value) -> Option<Value> {
         Backend::Int => Value::Integer(i32::try_from(php::to_int_lenient(v)).unwrap_or(0)),
         Backend::Decimal => php::money(php::to_decimal_lenient(v)),
         Backend::Datetime => Value::String(normalize_date(&php::to_php_string(v))),
-        Backend::Varchar | Backend::Text | Backend::Static => match v {
+        // Magento 1 runs MySQL with an empty SQL_MODE: a text beyond VARCHAR(255) is cut
+        // without an error.
+        Backend::Varchar => match v {
+            Value::Array(items) => Value::Array(items.clone()),
+            other => Value::String(php::to_php_string(other).chars().take(VARCHAR_LEN).collect()),
+        },
+        Backend::Text | Backend::Static => match v {
             Value::Array(items) => Value::Array(items.clone()),
             other => Value::String(php::to_php_string(other)),
         },
     })
 }
+
+/// Characters a `varchar` attribute value keeps (`VARCHAR(255)`).
+pub(crate) const VARCHAR_LEN: usize = 255;
 
 /// `'2020-01-01'` → `'2020-01-01 00:00:00'`; date-times keep their time; other text as is.
 pub(crate) fn normalize_date(s: &str) -> String {
@@ -292,6 +301,10 @@ mod tests {
         assert_eq!(normalize(Backend::Varchar, &Value::String(String::new())), None);
         assert_eq!(normalize(Backend::Varchar, &Value::Nil), None);
         assert_eq!(normalize(Backend::Int, &Value::Boolean(false)), Some(Value::Integer(0)));
+        // VARCHAR(255) cuts silently (characters, not bytes); TEXT keeps everything.
+        let long = Value::String("é".repeat(300));
+        assert_eq!(normalize(Backend::Varchar, &long), Some(Value::String("é".repeat(255))));
+        assert_eq!(normalize(Backend::Text, &long), Some(long.clone()));
     }
 
     #[test]
