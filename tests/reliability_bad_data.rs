@@ -441,9 +441,16 @@ async fn bad_catalog_data_fails_per_record_and_the_rest_is_exported() {
     erp.set_stock(id("ELEC-ACC-002"), 1, rust_decimal::Decimal::from(1_000_000_000_000_i64)).unwrap();
     erp.set_stock(id("ELEC-PHN-002"), 1, rust_decimal::Decimal::from(-7)).unwrap();
     erp.set_stock(id("ELEC-PHN-002"), 2, rust_decimal::Decimal::ZERO).unwrap();
+    // A mistyped reference fails that product's stock, not the page it was read in.
+    raw(&h, "product.product", id("OFF-PAPER-A4"), "default_code", wire(Value::Array(vec![])));
+    let paper_before = h.magento().stock("OFF-PAPER-A4").unwrap();
     let before = h.magento().stock("ELEC-ACC-002").unwrap();
     let s = run_job(&h, JobKind::Stock).await;
     assert_eq!(s.run.state, RunState::Done, "{:?}", s.run.error);
+    let r = s.record("OFF-PAPER-A4").unwrap_or_else(|| panic!("{:#?}", s.records));
+    assert_eq!(r.outcome, Outcome::Failed, "{r:?}");
+    assert!(r.message.contains("default_code") && r.message.contains("expected text, got array"), "{}", r.message);
+    assert_eq!(h.magento().stock("OFF-PAPER-A4").unwrap(), paper_before, "nothing sent for it");
     let r = s.record("ELEC-ACC-002").unwrap();
     assert_eq!(r.outcome, Outcome::Failed, "{r:?}");
     assert!(r.message.contains("1000000000") && r.message.contains("beyond what Magento can store"), "{}", r.message);

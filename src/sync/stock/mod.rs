@@ -34,7 +34,8 @@
 //!
 //! One record per product touched (`kind = "stock"`, reference = SKU): `updated` when sent,
 //! `planned` in a dry run (with the difference), `failed` when Magento refused the item (not
-//! recorded as sent, so the next run sends it again; the others are written and recorded),
+//! recorded as sent, so the next run sends it again; the others are written and recorded) or
+//! when one of its OpenERP fields cannot be read (the rest of its page goes on),
 //! `skipped` for services and consumables (no stock tracking), for products not exported yet
 //! (the stock job never creates products) and for products not marked for Magento.
 //!
@@ -218,9 +219,16 @@ pub async fn run(env: &JobEnv) -> Result<Summary, JobError> {
     env.ctx.set_total(u64::try_from(total).unwrap_or(0)).await?;
 
     let decode_profile = profile.clone();
-    let decode: RowDecoder<ProductRow> = Arc::new(move |m: &Map| {
-        ProductRow::from_map(m, &decode_profile).map_err(|e| crate::openerp::Error::decode(&e))
-    });
+    // One product's unreadable value fails that product, not the page: only a row that cannot
+    // even say which product it is fails the read.
+    let decode: RowDecoder<Result<ProductRow, (i64, String)>> =
+        Arc::new(move |m: &Map| match ProductRow::from_map(m, &decode_profile) {
+            Ok(row) => Ok(Ok(row)),
+            Err(e) => match Record::new(m, MODEL).i64("id") {
+                Ok(id) => Ok(Err((id, e.to_string()))),
+                Err(_) => Err(crate::openerp::Error::decode(&e)),
+            },
+        });
     let mut pages = env.openerp().pages_as(MODEL, &domain, &ProductRow::fields(&profile), &ctx, decode);
     let mut seen = BTreeSet::new();
     let mut tally = Tally::default();
@@ -230,9 +238,20 @@ pub async fn run(env: &JobEnv) -> Result<Summary, JobError> {
             break;
         };
         if options.ids.is_some() {
-            seen.extend(page.iter().map(|r| r.id));
+            seen.extend(page.iter().map(|r| r.as_ref().map_or_else(|(id, _)| *id, |r| r.id)));
         }
         let n = page.len() as u64;
+        let (page, unreadable): (Vec<_>, Vec<_>) = page.into_iter().partition(Result::is_ok);
+        for (id, why) in unreadable.into_iter().filter_map(Result::err) {
+            tally.failed += 1;
+            let reference =
+                bindings.get(&id).and_then(|b| b.sku.clone()).unwrap_or_else(|| format!("product.product {id}"));
+            let rec = NewRecord::new(RECORD_KIND, reference, Outcome::Failed)
+                .message(format!("OpenERP's data cannot be used: {why}"))
+                .openerp_id(id);
+            env.ctx.record(rec).await?;
+        }
+        let page = page.into_iter().filter_map(Result::ok).collect();
         process_page(env, page, &bindings, &warehouses, &policy, &ctx, &mut tally).await?;
         env.ctx.advance(n).await?;
     }
