@@ -595,3 +595,35 @@ def test_client_methods_match_the_protocol_document():
     assert len(documented) == 16
     assert {server for server, _kind in methods.values()} == documented
     assert set(methods) <= class_methods(ADDON_DIR / "connector_client.py", "ConnectorClient")
+
+
+def _string_args_of_calls(method):
+    """First string arguments of every ``<x>.<method>(...)`` call in the addon's Python files."""
+    found = set()
+    for path in python_files(ADDON_DIR):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == method
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.add(node.args[0].value)
+    return found
+
+
+def test_every_export_button_job_can_be_queued_when_its_kind_is_busy():
+    """A selection an export button cannot start (a run of the same kind is busy) goes into the
+    export-request queue, which needs the model of each job the buttons start."""
+    source = (ADDON_DIR / "models" / "magento_export_request.py").read_text(encoding="utf-8")
+    jobs = None
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "JOBS" for t in node.targets):
+            jobs = ast.literal_eval(node.value)
+    assert jobs, "JOBS not found in magento_export_request.py"
+    started = _string_args_of_calls("_export_records")
+    assert started, "no export button found"
+    assert started <= set(jobs.values()), started - set(jobs.values())
+    assert set(jobs) <= {"product.product", "product.category"}

@@ -16,7 +16,12 @@ from ..connector_client import (
     RunTimeout,
 )
 
+from .magento_export_request import JOBS as EXPORT_JOBS
+
 _logger = logging.getLogger(__name__)
+
+#: Export job -> the model its ``ids`` are records of.
+EXPORT_MODELS = {job: model for model, job in EXPORT_JOBS.items()}
 
 #: Client method that starts a job -> run kind.
 JOB_KINDS = {name: kind for name, (_server, kind) in METHODS.items() if kind}
@@ -213,29 +218,54 @@ class MagentoBackend(models.Model):
         except ConnectorError as err:
             raise UserError(str(err)) from None
 
-    def _open_run(self, run_id, joined=False):
-        """Reads a run from the server and opens its report."""
+    def _open_run(self, run_id, joined=False, queued=False):
+        """Reads a run from the server and opens its report.
+
+        ``joined``: the run is another one of the same kind, busy; ``queued``: the selection was
+        put in the export-request queue, sent once that run has finished.
+        """
         self.ensure_one()
         run = self.env["magento.run"]._from_server(self, run_id)
         action = run._action_open()
         if not joined:
             return action
+        if queued:
+            message = _(
+                "Run %(run)s of the same kind is still in progress on backend %(backend)s: your "
+                "selection is queued (Export Requests) and is sent when that run has finished.",
+                run=run_id,
+                backend=self.name,
+            )
+        else:
+            message = _(
+                "Run %(run)s of the same kind is still in progress on backend %(backend)s: your "
+                "selection was not sent. Start it again when that run has finished.",
+                run=run_id,
+                backend=self.name,
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "title": _("A run is already in progress"),
-                "message": _(
-                    "Run %(run)s of the same kind is still in progress on backend %(backend)s: your "
-                    "selection was not sent. Start the export again when it has finished.",
-                    run=run_id,
-                    backend=self.name,
-                ),
+                "message": message,
                 "type": "warning",
                 "sticky": True,
                 "next": action,
             },
         }
+
+    def _start_export(self, job, ids):
+        """Starts an export of ``ids``; when a run of the same kind is busy, queues them instead.
+
+        Returns ``(run_id, joined)``.
+        """
+        self.ensure_one()
+        run_id, joined = self._start_run(job, selection=True, ids=list(ids))
+        if joined:
+            model = EXPORT_MODELS[job]
+            self.env["magento.export.request"]._enqueue(model, list(ids), backends=self)
+        return run_id, joined
 
     def _run_job(self, job, selection=False, **options):
         """Starts a job and opens its report."""
@@ -251,10 +281,11 @@ class MagentoBackend(models.Model):
         if not backends:
             self._default_backend()
         if len(backends) == 1:
-            return backends._run_job(job, selection=True, ids=list(ids))
+            run_id, joined = backends._start_export(job, ids)
+            return backends._open_run(run_id, joined=joined, queued=joined)
         runs = self.env["magento.run"]
         for backend in backends:
-            run_id, _joined = backend._start_run(job, selection=True, ids=list(ids))
+            run_id, _joined = backend._start_export(job, ids)
             runs |= runs._from_server(backend, run_id)
         return runs._action_open_list()
 

@@ -90,14 +90,19 @@ class MagentoExportRequest(models.Model):
         )
 
     @api.model
-    def _enqueue(self, model, res_ids):
-        """Queues ``res_ids`` of ``model`` for every backend with export on save; returns the requests.
+    def _enqueue(self, model, res_ids, backends=None):
+        """Queues ``res_ids`` of ``model`` for ``backends`` (default: every backend with export on
+        save); returns the requests.
 
-        Called from ``create``/``write`` of products and categories, by any user: runs as superuser.
+        Called from ``create``/``write`` of products and categories, by any user, and by the
+        export buttons when a run of the same kind is busy: runs as superuser.
         """
-        if not res_ids or self.env.context.get("magento_no_auto_export"):
+        if not res_ids:
             return self.browse()
-        backends = self.env["magento.backend"].sudo().search([("auto_export", "=", True)])
+        if backends is None:
+            if self.env.context.get("magento_no_auto_export"):
+                return self.browse()
+            backends = self.env["magento.backend"].sudo().search([("auto_export", "=", True)])
         if not backends:
             return self.browse()
         requests = self.sudo()
