@@ -277,7 +277,7 @@ async fn a_timeout_on_a_call_that_must_not_run_twice_is_not_repeated() {
 }
 
 #[tokio::test]
-async fn deadlocks_are_retried_even_for_calls_that_must_not_run_twice() {
+async fn deadlocks_are_retried_for_updates_but_not_for_order_comments() {
     let failures = Arc::new(Mutex::new(HashMap::<String, usize>::new()));
     let f2 = Arc::clone(&failures);
     let fake = Fake::start(
@@ -298,9 +298,13 @@ async fn deadlocks_are_retried_even_for_calls_that_must_not_run_twice() {
     };
     c.update_product(&upd).await.unwrap();
     assert_eq!(fake.state.calls_to("catalog_product.update"), 3);
+    // Magento 1's addComment saves the order, then sends (queues) the e-mail: a fault raised
+    // there comes after the comment exists, so the client hands it back (the follow-up looks
+    // for the comment before sending it again) instead of adding it a second time.
     let comment = OrderComment { status: Some("processing".into()), comment: "ok".into(), notify: false };
-    c.add_order_comment("100000001", &comment).await.unwrap();
-    assert_eq!(fake.state.calls_to("sales_order.addComment"), 3);
+    let e = c.add_order_comment("100000001", &comment).await.unwrap_err();
+    assert!(e.is_retryable(), "{e}");
+    assert_eq!(fake.state.calls_to("sales_order.addComment"), 1);
 }
 
 #[tokio::test]

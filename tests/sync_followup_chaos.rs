@@ -1,6 +1,7 @@
 //! Order follow-up under Magento deadlocks between concurrent writers, including "phantom"
-//! ones (Magento raised the deadlock after committing): every invoice, shipment and tracking
-//! number ends up in Magento exactly once, whatever the faults, within a few runs.
+//! ones (Magento raised the deadlock after committing): every invoice, shipment, tracking
+//! number and status comment ends up in Magento exactly once, whatever the faults, within a few
+//! runs.
 
 mod sync_followup_support;
 
@@ -64,6 +65,13 @@ async fn scenario(rate: f64, phantom: f64, seed: u64) {
         assert_eq!(numbers, [format!("T-{inc}-1"), format!("T-{inc}-2")], "{inc}");
         let ordered: Decimal = m.items.iter().filter(|i| i.id == it).map(|i| i.qty_invoiced).sum();
         assert_eq!(ordered, d("1"), "{inc}: invoiced once");
+        // Status comments too: each one once, whatever Magento answered.
+        let comments: Vec<&str> = m.history.iter().filter_map(|e| e.comment.as_deref()).collect();
+        let mut unique = comments.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(comments.len(), unique.len(), "{inc}: a comment sent twice: {comments:?}");
+        assert!(!comments.is_empty(), "{inc}: no status comment at all");
     }
     let w = writes(&h);
     assert!(follow(&h).await.records.is_empty());

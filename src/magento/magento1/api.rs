@@ -454,7 +454,9 @@ impl MagentoApi for Magento1Client {
         self.call(
             "sales_order.addComment",
             &encode::order_comment(increment_id, comment),
-            Retry::DeadlockOnly,
+            // Magento may raise a deadlock after saving the comment: never re-sent blindly
+            // (the follow-up looks for it in the order's history first).
+            Retry::Never,
             Some(increment_id),
         )
         .await
@@ -463,7 +465,7 @@ impl MagentoApi for Magento1Client {
 
     async fn cancel_order(&self, increment_id: &str) -> MagentoResult<()> {
         let args = [crate::rpc::value::string(increment_id)];
-        self.call("sales_order.cancel", &args, Retry::DeadlockOnly, Some(increment_id)).await.map(drop)
+        self.call("sales_order.cancel", &args, Retry::Never, Some(increment_id)).await.map(drop)
     }
 
     async fn hold_order(&self, increment_id: &str) -> MagentoResult<()> {

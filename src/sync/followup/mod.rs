@@ -20,8 +20,8 @@
 //! last call may have reached Magento (process stopped, timeout) is first looked for in Magento
 //! (invoiced quantities, the shipment carrying the delivery's note, the tracks of the shipment,
 //! history comments, state) and only sent when absent. The same check runs within the run when
-//! Magento answers an invoice, shipment or tracking number with a deadlock fault (Magento may
-//! raise it after committing), before each of [`SEND_ATTEMPTS`] attempts. A delivery already
+//! Magento answers any of these calls with a deadlock fault (Magento may raise it after
+//! committing), before each of [`SEND_ATTEMPTS`] attempts; the client never re-sends them blindly. A delivery already
 //! shipped in Magento by hand (no note) gets its tracking numbers reported as failed, to add by
 //! hand.
 //!
@@ -481,13 +481,14 @@ fn note_present(ev: &Event, invoiced: &mut ItemQuantities, shipped: &mut ItemQua
     }
 }
 
-/// Attempts at an invoice, shipment or tracking number within one run when Magento answers
-/// with a deadlock fault (it may exist anyway: it is looked for before each new attempt).
+/// Attempts at an event within one run when Magento answers with a deadlock fault (the write
+/// may be done anyway: it is looked for before each new attempt).
 pub const SEND_ATTEMPTS: u32 = 3;
 
-/// Marks the event in flight and sends it. An invoice, shipment or tracking number refused
-/// with a transient fault (a deadlock, which Magento may raise after creating the document) is looked for in
-/// Magento and sent again only when absent, up to [`SEND_ATTEMPTS`] times.
+/// Marks the event in flight and sends it. An event refused with a transient fault (a
+/// deadlock, which Magento may raise after committing the invoice, shipment, tracking number,
+/// comment or cancellation) is looked for in Magento and sent again only when absent, up to
+/// [`SEND_ATTEMPTS`] times.
 async fn send_checked(
     run: &mut OrderRun<'_>,
     ev: &Event,
@@ -500,9 +501,8 @@ async fn send_checked(
     loop {
         let r = send::send(run.env.magento(), &run.inc, &ev.action, shipment_ref).await;
         run.view = None;
-        let document = matches!(ev.action, Action::Invoice { .. } | Action::Shipment { .. } | Action::Track { .. });
         let answered_transient = matches!(&r, Err(f) if f.uncertain && f.answered);
-        if !(document && answered_transient && attempt < SEND_ATTEMPTS) {
+        if !(answered_transient && attempt < SEND_ATTEMPTS) {
             return Ok(r);
         }
         match presence(run, ev, invoiced, shipped, shipment_ref).await {
