@@ -75,6 +75,23 @@ fn rows(model: &str, method: &str, v: Value) -> Result<Vec<Map>, Error> {
         .collect()
 }
 
+/// One row's decoding, kept per record: a row that does not decode becomes `(id, reason)` so
+/// the caller fails that record alone; only a row that cannot even say which record it is
+/// fails the read.
+pub fn row_or_reason<T>(
+    m: &Map,
+    model: &str,
+    decoded: Result<T, value::DecodeError>,
+) -> Result<Result<T, (i64, String)>, Error> {
+    match decoded {
+        Ok(t) => Ok(Ok(t)),
+        Err(e) => match value::Record::new(m, model).i64("id") {
+            Ok(id) => Ok(Err((id, e.to_string()))),
+            Err(_) => Err(Error::decode(&e).with_call(model, "read")),
+        },
+    }
+}
+
 impl OpenErpClient {
     /// Ids matching `domain`.
     pub async fn search(

@@ -30,20 +30,6 @@ fn decode_each<T>(
         .collect()
 }
 
-/// The results of the items sent put back among the ones refused before sending: `positions`
-/// says the slot of each result, in order.
-fn fill_slots<T>(
-    mut slots: Vec<Option<MagentoResult<T>>>,
-    positions: Vec<usize>,
-    results: Vec<MagentoResult<T>>,
-    path: &str,
-) -> Vec<MagentoResult<T>> {
-    for (i, r) in positions.into_iter().zip(results) {
-        slots[i] = Some(r);
-    }
-    slots.into_iter().map(|s| s.unwrap_or_else(|| Err(MagentoError::protocol(path, "no result")))).collect()
-}
-
 /// An error for bad input detected before anything is sent.
 fn refused_locally(method: &str, key: &str, message: &str) -> MagentoError {
     MagentoError::new(ErrorKind::Refused, method, message).with_key(key)
@@ -72,7 +58,10 @@ impl Magento1Client {
             }
         }
         let results = if once { self.batch_in_order_once(send).await } else { self.batch(send).await };
-        fill_slots(slots, positions, results, path)
+        for (i, r) in positions.into_iter().zip(results) {
+            slots[i] = Some(r);
+        }
+        slots.into_iter().map(|s| s.unwrap_or_else(|| Err(MagentoError::protocol(path, "no result")))).collect()
     }
 
     /// Root category of each store group: one `catalog_category.level(website)` per website;

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::openerp::client::OpenErpClient;
 use crate::openerp::error::{Error, ErrorKind};
-use crate::openerp::orm::{Pages, SearchOpts};
+use crate::openerp::orm::{Pages, SearchOpts, row_or_reason};
 use crate::openerp::profile::{ProductKind, Profile};
 use crate::openerp::wire::{Context, Domain};
 use crate::rpc::value::{self, DecodeError, Many2one, Map, Record};
@@ -230,15 +230,9 @@ impl OpenErpClient {
         let mut good = Vec::with_capacity(rows.len());
         let mut bad = Vec::new();
         for m in &rows {
-            match Product::from_map(m, profile) {
+            match row_or_reason(m, MODEL, Product::from_map(m, profile))? {
                 Ok(p) => good.push(p),
-                Err(e) => {
-                    // A row that cannot even say which product it is fails the read.
-                    let id = crate::rpc::value::Record::new(m, MODEL)
-                        .i64("id")
-                        .map_err(|_| Error::decode(&e).with_call(MODEL, "read"))?;
-                    bad.push((id, e.to_string()));
-                }
+                Err(reason) => bad.push(reason),
             }
         }
         Ok((good, bad))

@@ -68,7 +68,7 @@ use crate::magento::{ErrorKind, MagentoError};
 use crate::openerp::models::products::{ADDON_FIELD, MODEL};
 use crate::openerp::models::settings::{Backorders, StockField};
 use crate::openerp::models::stock::StockScope;
-use crate::openerp::orm::RowDecoder;
+use crate::openerp::orm::{RowDecoder, row_or_reason};
 use crate::openerp::{Context, Domain, ProductKind, Profile};
 use crate::rpc::value::{self, Map, Record};
 use crate::server::jobs::{JobError, Summary};
@@ -222,13 +222,7 @@ pub async fn run(env: &JobEnv) -> Result<Summary, JobError> {
     // One product's unreadable value fails that product, not the page: only a row that cannot
     // even say which product it is fails the read.
     let decode: RowDecoder<Result<ProductRow, (i64, String)>> =
-        Arc::new(move |m: &Map| match ProductRow::from_map(m, &decode_profile) {
-            Ok(row) => Ok(Ok(row)),
-            Err(e) => match Record::new(m, MODEL).i64("id") {
-                Ok(id) => Ok(Err((id, e.to_string()))),
-                Err(_) => Err(crate::openerp::Error::decode(&e)),
-            },
-        });
+        Arc::new(move |m: &Map| row_or_reason(m, MODEL, ProductRow::from_map(m, &decode_profile)));
     let mut pages = env.openerp().pages_as(MODEL, &domain, &ProductRow::fields(&profile), &ctx, decode);
     let mut seen = BTreeSet::new();
     let mut tally = Tally::default();

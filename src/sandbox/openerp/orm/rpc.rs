@@ -235,19 +235,8 @@ pub fn parse_in(db: &Db, ctx: &Ctx, def: &ModelDef, f: &FieldDef, v: &Value) -> 
                 )));
             }
         }),
-        FType::Date => match v {
-            Value::String(s) => Val::Str(parse_date(s)?),
-            Value::DateTime(_) => {
-                return Err(OdooError::type_error("object of type 'DateTime' has no len()"));
-            }
-            other => {
-                return Err(OdooError::type_error(format!(
-                    "strptime() argument 1 must be str, not {}",
-                    py_repr(other)
-                )));
-            }
-        },
-        FType::Datetime => match v {
+        FType::Date | FType::Datetime => match v {
+            Value::String(s) if f.ftype == FType::Date => Val::Str(parse_date(s)?),
             Value::String(s) => Val::Str(parse_datetime(s)?),
             Value::DateTime(_) => {
                 return Err(OdooError::type_error("object of type 'DateTime' has no len()"));
